@@ -1,0 +1,4 @@
+import { InitialSchema1764200000000 } from './1764200000000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so the same array works from ts and from dist. */
+export const ALL_MIGRATIONS = [InitialSchema1764200000000];

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
+
+export type IdPrefix = 'ten' | 'key' | 'ep' | 'evt' | 'dlv' | 'att' | 'msg';
+
+let lastMs = 0;
+let lastRandom = Buffer.alloc(10);
+
+/**
+ * Time-sortable ids: 48 bits of milliseconds then 80 random bits (ULID layout), so ordering
+ * by id is ordering by creation. Within one millisecond the random part is incremented, which
+ * keeps ids made by one process strictly increasing.
+ */
+export function newId(prefix: IdPrefix): string {
+  const now = Date.now();
+  let random: Buffer;
+  if (now <= lastMs) {
+    random = Buffer.from(lastRandom);
+    for (let i = random.length - 1; i >= 0; i--) {
+      random[i] = (random[i] + 1) & 0xff;
+      if (random[i] !== 0) break;
+    }
+  } else {
+    random = randomBytes(10);
+    lastMs = now;
+  }
+  lastRandom = random;
+  return `${prefix}_${encodeTime(lastMs)}${encodeRandom(random)}`;
+}
+
+function encodeTime(ms: number): string {
+  let out = '';
+  let value = ms;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[value % 32] + out;
+    value = Math.floor(value / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export function isId(value: unknown, prefix: IdPrefix): value is string {
+  return typeof value === 'string' && value.length === prefix.length + 27 && value.startsWith(`${prefix}_`);
+}

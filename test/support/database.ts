@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import { withDatabase } from './global-setup';
+
+export interface TestDatabase {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template: one per test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const baseUrl = required('TEST_PG_BASE_URL');
+  const template = required('TEST_PG_TEMPLATE');
+  const name = `whk_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name} template ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(baseUrl, name);
+  const pool = new Pool({ connectionString: url, max: 5 });
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const c = new Client({ connectionString: baseUrl });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run tests through jest (test/support/global-setup.ts)`);
+  return value;
+}
