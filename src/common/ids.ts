@@ -5,7 +5,7 @@ const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower 
 export type IdPrefix = 'ten' | 'key' | 'ep' | 'evt' | 'dlv' | 'att' | 'msg';
 
 let lastMs = 0;
-let lastRandom = Buffer.alloc(10);
+let lastRandom: Buffer = Buffer.alloc(10);
 
 /**
  * Time-sortable ids: 48 bits of milliseconds then 80 random bits (ULID layout), so ordering
