@@ -104,6 +104,13 @@ export class InitialSchema1764200000000 implements MigrationInterface {
         last_seen timestamptz not null default now()
       )`);
     await q.query(`
+      create table endpoint_rate_windows (
+        endpoint_id text not null,
+        window_start timestamptz not null,
+        count integer not null,
+        primary key (endpoint_id, window_start)
+      )`);
+    await q.query(`
       create table summary_cache (
         key text primary key,
         text text not null,
@@ -120,7 +127,7 @@ export class InitialSchema1764200000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['llm_token_usage', 'summary_cache', 'worker_heartbeats', 'attempts', 'deliveries', 'idempotency_keys', 'events', 'endpoints', 'api_keys', 'tenants']) {
+    for (const table of ['llm_token_usage', 'summary_cache', 'endpoint_rate_windows', 'worker_heartbeats', 'attempts', 'deliveries', 'idempotency_keys', 'events', 'endpoints', 'api_keys', 'tenants']) {
       await q.query(`drop table if exists ${table}`);
     }
   }

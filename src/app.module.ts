@@ -1,0 +1,54 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig, Role } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { DeliveriesModule } from './deliveries/deliveries.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { TenantsModule } from './tenants/tenants.module';
+
+export interface AppOptions {
+  config: AppConfig;
+  role: Role;
+  databaseUrl: string;
+}
+
+/** One module graph for both roles: the API modules, the worker module, or both. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, role, databaseUrl }: AppOptions): DynamicModule {
+    const api = role !== 'worker';
+    const worker = role !== 'api';
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
+            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]'], remove: true },
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
+          },
+        }),
+        DatabaseModule.forRoot(databaseUrl, worker ? 20 : 16),
+        { module: DatabaseUrlModule, global: true, providers: [{ provide: 'DATABASE_URL', useValue: databaseUrl }], exports: ['DATABASE_URL'] },
+        ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, MetricsModule] : []),
+        ...(worker ? [DeliveryModule] : []),
+        ...(api ? [HealthModule.forRole(worker)] : []),
+      ],
+    };
+  }
+}
+
+@Module({})
+class DatabaseUrlModule {}

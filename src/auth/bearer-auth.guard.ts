@@ -1,0 +1,51 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { ForbiddenError, NotFoundError } from '../common/errors';
+import { ADMIN_ONLY, IS_PUBLIC } from './auth.decorators';
+import { ApiKeysRepository } from './api-keys.repository';
+import { constantTimeEquals, hashKey, looksLikeTenantKey } from './tokens';
+import './principal';
+
+/**
+ * Admin token or a tenant API key on every route not marked @Public. A tenant key used on
+ * another tenant's path answers 404, as if the tenant did not exist; on an admin-only
+ * route it answers 403. Keys are looked up on every request so a revoked key stops at once.
+ */
+@Injectable()
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeysRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+
+    const request = context.switchToHttp().getRequest<FastifyRequest<{ Params: Record<string, string> }>>();
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw new UnauthorizedException('missing bearer token in the Authorization header');
+
+    if (this.config.adminToken && constantTimeEquals(token, this.config.adminToken)) {
+      request.principal = { kind: 'admin' };
+      return true;
+    }
+    const key = looksLikeTenantKey(token) ? await this.apiKeys.findActiveByHash(hashKey(token)) : null;
+    if (!key) throw new UnauthorizedException('unknown or revoked token');
+
+    request.principal = { kind: 'tenant', tenantId: key.tenant_id, keyId: key.id };
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets)) throw new ForbiddenError();
+    const pathTenant = request.params?.tenantId;
+    if (pathTenant !== undefined && pathTenant !== key.tenant_id) throw new NotFoundError('tenant');
+    return true;
+  }
+}
+
+function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}

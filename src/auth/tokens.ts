@@ -1,0 +1,26 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+const TENANT_KEY_PREFIX = 'whk_';
+
+export function generateTenantKey(): string {
+  return TENANT_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function generateAdminToken(): string {
+  return 'whadm_' + randomBytes(32).toString('base64url');
+}
+
+/** Keys are high-entropy random strings, so a plain SHA-256 is a sufficient one-way hash. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function looksLikeTenantKey(token: string): boolean {
+  return token.startsWith(TENANT_KEY_PREFIX) && token.length < 200;
+}
+
+export function constantTimeEquals(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}

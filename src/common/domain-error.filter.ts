@@ -1,0 +1,55 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from './errors';
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
+  500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** PostgreSQL error codes that mean the database is unreachable or shutting down. */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+
+/** Maps every error to NestJS's `{ statusCode, error, message }` shape; never leaks internals. */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(DomainErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = this.toResponse(exception);
+    void reply.status(status).send(body);
+  }
+
+  private toResponse(exception: unknown): { status: number; body: object } {
+    if (exception instanceof HttpException) {
+      return { status: exception.getStatus(), body: normalise(exception.getStatus(), exception.getResponse()) };
+    }
+    if (exception instanceof DomainError) {
+      return { status: exception.status, body: { statusCode: exception.status, error: REASONS[exception.status] ?? 'Error', message: exception.message } };
+    }
+    const fastifyStatus = statusOfFastifyError(exception);
+    if (fastifyStatus !== null && fastifyStatus < 500) {
+      const message = exception instanceof Error ? exception.message : 'Bad request';
+      return { status: fastifyStatus, body: { statusCode: fastifyStatus, error: REASONS[fastifyStatus] ?? 'Error', message } };
+    }
+    const code = (exception as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
+      return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'database unavailable, try again' } };
+    }
+    this.logger.error({ err: exception }, 'unhandled error');
+    return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { statusCode: 500, error: REASONS[500], message: 'Internal server error' } };
+  }
+}
+
+function normalise(status: number, response: string | object): object {
+  if (typeof response === 'string') return { statusCode: status, error: REASONS[status] ?? 'Error', message: response };
+  return { statusCode: status, error: REASONS[status] ?? 'Error', ...response };
+}
+
+function statusOfFastifyError(exception: unknown): number | null {
+  if (typeof exception !== 'object' || exception === null) return null;
+  const statusCode = (exception as { statusCode?: unknown }).statusCode;
+  return typeof statusCode === 'number' ? statusCode : null;
+}

@@ -1,0 +1,43 @@
+import { Pool, PoolClient, QueryResultRow } from 'pg';
+
+export type Queryable = Pick<PoolClient, 'query'>;
+
+/**
+ * Plain parameterised SQL over the pg pool that TypeORM opened. Repositories use this for
+ * every query: the hot paths (publish, claim, record) are single statements, and
+ * transactions need one connection held for their duration.
+ */
+export class Db {
+  constructor(readonly pool: Pool) {}
+
+  async query<T extends QueryResultRow>(text: string, params?: unknown[], client: Queryable = this.pool): Promise<T[]> {
+    const result = await client.query<T>(text, params);
+    return result.rows;
+  }
+
+  async one<T extends QueryResultRow>(text: string, params?: unknown[], client: Queryable = this.pool): Promise<T | null> {
+    const rows = await this.query<T>(text, params, client);
+    return rows[0] ?? null;
+  }
+
+  /** Runs fn in one transaction; rolls back on any error, including one thrown by fn. */
+  async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('begin');
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('rollback');
+      } catch {
+        broken = true;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
+import { DeliveryStatus } from './dto/list-deliveries.dto';
+
+export interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  last_attempt_at: Date | null;
+  created_at: Date;
+}
+
+export interface AttemptRow {
+  id: string;
+  number: number;
+  trigger: 'scheduled' | 'manual';
+  started_at: Date;
+  duration_ms: number;
+  request_url: string;
+  response_status: number | null;
+  response_body: string | null;
+  response_body_encoding: 'utf8' | 'base64' | null;
+  response_body_truncated: boolean;
+  error: string | null;
+  expired_at: Date | null;
+}
+
+export interface DeliveryFilter {
+  endpointId?: string;
+  eventId?: string;
+  eventType?: string;
+  status?: DeliveryStatus;
+  since?: string;
+  until?: string;
+}
+
+const COLUMNS = `id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, last_attempt_at, created_at`;
+
+@Injectable()
+export class DeliveriesRepository {
+  constructor(private readonly db: Db) {}
+
+  list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryRow[]> {
+    return this.db.query<DeliveryRow>(
+      `select ${COLUMNS} from deliveries
+        where tenant_id = $1
+          and ($2::text is null or endpoint_id = $2)
+          and ($3::text is null or event_id = $3)
+          and ($4::text is null or event_type = $4)
+          and ($5::text is null or status = $5)
+          and ($6::timestamptz is null or created_at >= $6)
+          and ($7::timestamptz is null or created_at < $7)
+          and ($8::text is null or id < $8)
+        order by id desc limit $9`,
+      [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
+        filter.since ?? null, filter.until ?? null, before, limit],
+    );
+  }
+
+  forEvent(eventId: string): Promise<DeliveryRow[]> {
+    return this.db.query<DeliveryRow>(`select ${COLUMNS} from deliveries where event_id = $1 order by id`, [eventId]);
+  }
+
+  find(tenantId: string, id: string): Promise<DeliveryRow | null> {
+    return this.db.one<DeliveryRow>(`select ${COLUMNS} from deliveries where tenant_id = $1 and id = $2`, [tenantId, id]);
+  }
+
+  attempts(deliveryId: string): Promise<AttemptRow[]> {
+    return this.db.query<AttemptRow>(
+      `select id, number, trigger, started_at, duration_ms, request_url, response_status, response_body,
+              response_body_encoding, response_body_truncated, error, expired_at
+         from attempts where delivery_id = $1 order by number, id`,
+      [deliveryId],
+    );
+  }
+
+  /** What a manual retry needs to know before it queues an attempt. */
+  retryTarget(tenantId: string, id: string): Promise<{ endpoint_enabled: boolean; endpoint_deleted: boolean; event_expired: boolean } | null> {
+    return this.db.one(
+      `select e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, ev.expired_at is not null as event_expired
+         from deliveries d join endpoints e on e.id = d.endpoint_id join events ev on ev.id = d.event_id
+        where d.tenant_id = $1 and d.id = $2`,
+      [tenantId, id],
+    );
+  }
+}
+
+export function toDelivery(row: DeliveryRow): DeliveryResponse {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    endpointId: row.endpoint_id,
+    eventType: row.event_type,
+    status: row.status,
+    attemptCount: row.attempt_count,
+    nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
+    lastAttemptAt: row.last_attempt_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export function toAttempt(row: AttemptRow): AttemptResponse {
+  return {
+    id: row.id,
+    number: row.number,
+    trigger: row.trigger,
+    startedAt: row.started_at.toISOString(),
+    durationMs: row.duration_ms,
+    requestUrl: row.request_url,
+    responseStatus: row.response_status,
+    responseBody: row.response_body,
+    responseBodyEncoding: row.response_body_encoding,
+    responseBodyTruncated: row.response_body_truncated,
+    error: row.error,
+    expired: row.expired_at !== null,
+  };
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { SummariesModule } from '../summaries/summaries.module';
+import { AttemptRecorder } from './attempt-recorder';
+import { DeliveryAttemptService } from './delivery-attempt.service';
+import { DeliveryRepository } from './delivery.repository';
+import { RetentionService } from './retention.service';
+import { WorkerService } from './worker.service';
+
+@Module({
+  imports: [SummariesModule],
+  providers: [DeliveryRepository, AttemptRecorder, DeliveryAttemptService, RetentionService, WorkerService],
+  exports: [WorkerService, RetentionService],
+})
+export class DeliveryModule {}

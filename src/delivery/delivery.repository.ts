@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '../database/db';
+import { DELIVER_TASK } from '../deliveries/delivery-jobs';
+import { PreviousSecret } from '../endpoints/endpoints.repository';
+import { PayloadSummary } from './payload';
+
+export interface DeliveryContext {
+  id: string;
+  tenant_id: string;
+  event_id: string;
+  endpoint_id: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
+  url: string;
+  endpoint_enabled: boolean;
+  endpoint_deleted: boolean;
+  secret: string;
+  previous_secrets: PreviousSecret[];
+  signature_scheme: 'standard-webhooks' | 'hmac-sha256-hex';
+  headers: Record<string, string>;
+  summaries: boolean;
+  rate_limit_per_second: number | null;
+  event_type: string;
+  data_json: string | null;
+  summary: PayloadSummary | null;
+  event_created_at: Date;
+}
+
+/** What one attempt did, and what it means for the delivery and its endpoint. */
+export interface AttemptRecord {
+  deliveryId: string;
+  endpointId: string;
+  attemptId: string;
+  trigger: 'scheduled' | 'manual';
+  startedAt: Date;
+  durationMs: number;
+  requestUrl: string;
+  responseStatus: number | null;
+  responseBody: string | null;
+  responseBodyEncoding: 'utf8' | 'base64' | null;
+  responseBodyTruncated: boolean;
+  error: string | null;
+  /** null keeps the delivery's status (a failed manual attempt). */
+  newStatus: 'pending' | 'succeeded' | 'failed' | null;
+  nextAttemptAt: Date | null;
+  /** Scheduled attempt number of the retry job to add, or 0 for none. */
+  retryAttempt: number;
+  outcome: 'ok' | 'fail' | 'gone';
+}
+
+const LOAD_SQL = `
+  select d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status,
+         e.url, e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, e.secret, e.previous_secrets,
+         e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second,
+         ev.type as event_type, ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
+    from deliveries d
+    join endpoints e on e.id = d.endpoint_id
+    join events ev on ev.id = d.event_id
+   where d.id = $1`;
+
+/**
+ * Records a batch of attempts in ONE statement: the attempt rows, the deliveries' new state,
+ * the retry jobs and the endpoints' health. A delivery appears at most once per batch.
+ */
+const RECORD_SQL = `
+with input as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
+                       $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], $13::timestamptz[], $14::int[],
+                       $15::text[], $16::text[])
+    as t(delivery_id, attempt_id, trigger, started_at, duration_ms, request_url, response_status,
+         response_body, body_encoding, truncated, error, new_status, next_attempt_at, retry_n, endpoint_id, outcome)
+), d as (
+  update deliveries dd
+     set attempt_count = dd.attempt_count + 1,
+         status = coalesce(i.new_status, dd.status),
+         next_attempt_at = case when i.new_status is null then dd.next_attempt_at else i.next_attempt_at end,
+         last_attempt_at = i.started_at,
+         updated_at = now()
+    from input i
+   where dd.id = i.delivery_id
+  returning dd.id, dd.attempt_count
+), a as (
+  insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status,
+                        response_body, response_body_encoding, response_body_truncated, error)
+  select i.attempt_id, i.delivery_id, d.attempt_count, i.trigger, i.started_at, i.duration_ms, i.request_url,
+         i.response_status, i.response_body, i.body_encoding, i.truncated, i.error
+    from input i join d on d.id = i.delivery_id
+  returning 1
+), j as (
+  select graphile_worker.add_jobs(array(
+    select row('${DELIVER_TASK}', json_build_object('d', i.delivery_id, 'n', i.retry_n), null, i.next_attempt_at,
+               null, null, null, null)::graphile_worker.job_spec
+      from input i where i.retry_n > 0))
+), health as (
+  select endpoint_id, bool_or(outcome = 'ok') as any_ok, bool_or(outcome = 'gone') as gone
+    from input group by endpoint_id
+), ep as (
+  update endpoints e
+     set failing_since = case when h.any_ok then null else coalesce(e.failing_since, now()) end,
+         enabled = e.enabled and not (h.gone or (not h.any_ok and e.failing_since < now() - $17::bigint * interval '1 millisecond')),
+         disabled_reason = case
+           when not e.enabled then e.disabled_reason
+           when h.gone then 'gone'
+           when not h.any_ok and e.failing_since < now() - $17::bigint * interval '1 millisecond' then 'failing'
+           else e.disabled_reason end,
+         updated_at = now()
+    from health h
+   where e.id = h.endpoint_id
+     and (h.gone
+          or (h.any_ok and e.failing_since is not null)
+          or (not h.any_ok and (e.failing_since is null or (e.enabled and e.failing_since < now() - $17::bigint * interval '1 millisecond'))))
+  returning 1
+)
+select (select count(*) from a)::int as attempts, (select count(*) from j)::int as jobs, (select count(*) from ep)::int as endpoints`;
+
+@Injectable()
+export class DeliveryRepository {
+  constructor(private readonly db: Db) {}
+
+  load(deliveryId: string): Promise<DeliveryContext | null> {
+    return this.db.one<DeliveryContext>(LOAD_SQL, [deliveryId]);
+  }
+
+  async recordBatch(records: AttemptRecord[], disableAfterMs: number): Promise<void> {
+    const col = <K extends keyof AttemptRecord>(key: K) => records.map((r) => r[key]);
+    await this.db.query(RECORD_SQL, [
+      col('deliveryId'), col('attemptId'), col('trigger'), records.map((r) => r.startedAt.toISOString()), col('durationMs'),
+      col('requestUrl'), col('responseStatus'), col('responseBody'), col('responseBodyEncoding'), col('responseBodyTruncated'),
+      col('error'), col('newStatus'), records.map((r) => r.nextAttemptAt?.toISOString() ?? null), col('retryAttempt'),
+      col('endpointId'), col('outcome'), disableAfterMs,
+    ]);
+  }
+
+  /** A delivery that cannot be attempted (endpoint disabled or deleted, payload expired) ends without a request. */
+  async finishWithoutAttempt(deliveryId: string, status: 'failed' | 'cancelled'): Promise<void> {
+    await this.db.query(
+      `update deliveries set status = $2, next_attempt_at = null, updated_at = now() where id = $1 and status = 'pending'`,
+      [deliveryId, status]);
+  }
+
+  /** Stores the event's summary once; a concurrent writer's summary wins and is returned. */
+  async storeSummary(eventId: string, summary: PayloadSummary): Promise<PayloadSummary> {
+    const row = await this.db.one<{ summary: PayloadSummary }>(
+      `update events set summary = coalesce(summary, $2::jsonb) where id = $1 returning summary`,
+      [eventId, JSON.stringify(summary)]);
+    return row?.summary ?? summary;
+  }
+
+  /** Counts this request against the endpoint's per-second window; false when over the limit. */
+  async takeRateSlot(endpointId: string, limit: number): Promise<boolean> {
+    const row = await this.db.one<{ count: number }>(
+      `insert into endpoint_rate_windows (endpoint_id, window_start, count) values ($1, date_trunc('second', now()), 1)
+       on conflict (endpoint_id, window_start) do update set count = endpoint_rate_windows.count + 1
+       returning count`, [endpointId]);
+    return (row?.count ?? 0) <= limit;
+  }
+
+  async deferJob(payload: object, runAt: Date): Promise<void> {
+    await this.db.query(`select graphile_worker.add_job($1, $2::json, run_at := $3)`, [DELIVER_TASK, JSON.stringify(payload), runAt.toISOString()]);
+  }
+}

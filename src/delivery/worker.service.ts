@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Logger as WorkerLogger, Runner, run } from 'graphile-worker';
+import { Pool } from 'pg';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { Db } from '../database/db';
+import { DELIVER_TASK, DeliverJobPayload } from '../deliveries/delivery-jobs';
+import { DeliveryAttemptService } from './delivery-attempt.service';
+import { RetentionService } from './retention.service';
+import { WorkerHeartbeat } from './worker-heartbeat';
+
+export const RETENTION_TASK = 'retention';
+
+/**
+ * The graphile-worker runner of this process. Jobs are fetched in batches (localQueue) and
+ * completed in batches; the heartbeat lets live workers unlock the jobs of dead ones.
+ */
+@Injectable()
+export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WorkerService.name);
+  private runner: Runner | null = null;
+  private pool: Pool | null = null;
+  private heartbeat: WorkerHeartbeat | null = null;
+
+  constructor(
+    private readonly attempts: DeliveryAttemptService,
+    private readonly retention: RetentionService,
+    private readonly db: Db,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject('DATABASE_URL') private readonly databaseUrl: string,
+  ) {}
+
+  get running(): boolean {
+    return this.runner !== null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const concurrency = this.config.workerConcurrency;
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 8 });
+    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'idle worker database connection failed'));
+    const events = new EventEmitter();
+    const processId = `proc-${randomBytes(6).toString('hex')}`;
+    this.heartbeat = new WorkerHeartbeat(this.db, processId, this.config.workerDeadAfterMs);
+    events.on('pool:create', ({ workerPool }: { workerPool: { id: string } }) => this.heartbeat?.addWorkerId(workerPool.id));
+    events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => this.heartbeat?.addWorkerId(worker.workerId));
+    await this.heartbeat.start();
+
+    this.runner = await run({
+      pgPool: this.pool,
+      concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      events,
+      logger: new WorkerLogger((scope) => (level, message, meta) => {
+        if (level === 'error') this.logger.error({ scope, meta }, message);
+        else if (level === 'warning') this.logger.warn({ scope }, message);
+      }),
+      preset: {
+        worker: {
+          localQueue: { size: Math.max(concurrency * 2, 16), ttl: Math.min(this.config.workerDeadAfterMs, 60_000) },
+          completeJobBatchDelay: 1,
+          failJobBatchDelay: 1,
+          gracefulShutdownAbortTimeout: 5_000,
+        },
+      },
+      crontab: `0 * * * * ${RETENTION_TASK} ?fill=2h`,
+      taskList: {
+        [DELIVER_TASK]: async (payload, helpers) => {
+          await this.attempts.run(payload as DeliverJobPayload, helpers.abortSignal ?? new AbortController().signal);
+        },
+        [RETENTION_TASK]: async () => {
+          await this.retention.run();
+        },
+      },
+    });
+    this.logger.log({ concurrency, processId }, 'delivery worker started');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.heartbeat?.stop();
+    const runner = this.runner;
+    this.runner = null;
+    if (runner) await runner.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'worker stop failed'));
+    await this.pool?.end().catch(() => undefined);
+  }
+}

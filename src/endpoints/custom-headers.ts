@@ -1,0 +1,35 @@
+import { InvalidInputError } from '../common/errors';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const MAX_HEADERS = 20;
+const MAX_VALUE_LENGTH = 1024;
+const MAX_TOTAL_BYTES = 8192;
+
+/** Headers the service sets itself; an endpoint's extra headers may not replace them. */
+const RESERVED = new Set([
+  'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-webhook-signature', 'content-type', 'content-length',
+  'host', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'user-agent',
+  'proxy-authorization', 'proxy-connection',
+]);
+
+/** Validates an endpoint's extra headers: names are HTTP tokens, values carry no CR/LF or other controls. */
+export function validateCustomHeaders(input: Record<string, unknown>): Record<string, string> {
+  const entries = Object.entries(input);
+  if (entries.length > MAX_HEADERS) throw new InvalidInputError('headers', `may hold at most ${MAX_HEADERS} headers`);
+  const out: Record<string, string> = {};
+  let total = 0;
+  for (const [name, value] of entries) {
+    if (name.length > 256 || !TOKEN.test(name)) throw new InvalidInputError('headers', `has an invalid header name "${name.slice(0, 64)}"`);
+    const lower = name.toLowerCase();
+    if (RESERVED.has(lower)) throw new InvalidInputError('headers', `may not set the reserved header "${lower}"`);
+    if (typeof value !== 'string') throw new InvalidInputError(`headers.${name}`, 'must be a string');
+    if (value.length > MAX_VALUE_LENGTH) throw new InvalidInputError(`headers.${name}`, `must be at most ${MAX_VALUE_LENGTH} characters`);
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw new InvalidInputError(`headers.${name}`, 'may not contain CR, LF or other control characters');
+    if (lower in out || Object.keys(out).some((k) => k.toLowerCase() === lower)) throw new InvalidInputError('headers', `sets "${lower}" twice`);
+    total += name.length + value.length;
+    out[name] = value;
+  }
+  if (total > MAX_TOTAL_BYTES) throw new InvalidInputError('headers', `may be at most ${MAX_TOTAL_BYTES} bytes in all`);
+  return out;
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import { PoolClient } from 'pg';
+import { Db, Queryable } from '../database/db';
+
+export interface PreviousSecret {
+  secret: string;
+  expiresAt: string;
+}
+
+export interface EndpointRow {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: 'manual' | 'gone' | 'failing' | null;
+  secret: string;
+  previous_secrets: PreviousSecret[];
+  signature_scheme: 'standard-webhooks' | 'hmac-sha256-hex';
+  headers: Record<string, string>;
+  summaries: boolean;
+  rate_limit_per_second: number | null;
+  failing_since: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export type EndpointWrite = Omit<EndpointRow, 'created_at' | 'updated_at' | 'failing_since' | 'previous_secrets'>;
+
+const COLUMNS = `id, tenant_id, url, description, event_types, enabled, disabled_reason, secret, previous_secrets,
+  signature_scheme, headers, summaries, rate_limit_per_second, failing_since, created_at, updated_at`;
+
+@Injectable()
+export class EndpointsRepository {
+  constructor(private readonly db: Db) {}
+
+  insert(e: EndpointWrite): Promise<EndpointRow | null> {
+    return this.db.one<EndpointRow>(
+      `insert into endpoints (id, tenant_id, url, description, event_types, enabled, disabled_reason, secret,
+         signature_scheme, headers, summaries, rate_limit_per_second)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning ${COLUMNS}`,
+      [e.id, e.tenant_id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret,
+        e.signature_scheme, JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second],
+    );
+  }
+
+  find(tenantId: string, id: string, client: Queryable = this.db.pool): Promise<EndpointRow | null> {
+    return this.db.one<EndpointRow>(`select ${COLUMNS} from endpoints where tenant_id = $1 and id = $2 and deleted_at is null`, [tenantId, id], client);
+  }
+
+  findForUpdate(client: PoolClient, tenantId: string, id: string): Promise<EndpointRow | null> {
+    return this.db.one<EndpointRow>(
+      `select ${COLUMNS} from endpoints where tenant_id = $1 and id = $2 and deleted_at is null for update`, [tenantId, id], client);
+  }
+
+  list(tenantId: string, limit: number, before: string | null): Promise<EndpointRow[]> {
+    return this.db.query<EndpointRow>(
+      `select ${COLUMNS} from endpoints where tenant_id = $1 and deleted_at is null and ($2::text is null or id < $2)
+        order by id desc limit $3`,
+      [tenantId, before, limit],
+    );
+  }
+
+  update(client: Queryable, e: EndpointWrite & { failing_since: Date | null; previous_secrets: PreviousSecret[] }): Promise<EndpointRow | null> {
+    return this.db.one<EndpointRow>(
+      `update endpoints set url = $3, description = $4, event_types = $5, enabled = $6, disabled_reason = $7, secret = $8,
+         signature_scheme = $9, headers = $10, summaries = $11, rate_limit_per_second = $12, failing_since = $13,
+         previous_secrets = $14, updated_at = now()
+       where tenant_id = $1 and id = $2 and deleted_at is null returning ${COLUMNS}`,
+      [e.tenant_id, e.id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret, e.signature_scheme,
+        JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second, e.failing_since, JSON.stringify(e.previous_secrets)],
+      client,
+    );
+  }
+
+  /** Soft delete: the delivery log keeps pointing at the endpoint. */
+  async softDelete(client: PoolClient, tenantId: string, id: string): Promise<boolean> {
+    const rows = await this.db.query(
+      `update endpoints set deleted_at = now(), enabled = false, updated_at = now()
+        where tenant_id = $1 and id = $2 and deleted_at is null returning id`, [tenantId, id], client);
+    return rows.length > 0;
+  }
+
+  cancelPendingDeliveries(client: PoolClient, endpointId: string): Promise<unknown> {
+    return client.query(
+      `update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
+        where endpoint_id = $1 and status = 'pending'`, [endpointId]);
+  }
+
+  /** Failed deliveries since `since` go back to pending; returns their ids for new jobs. */
+  async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `update deliveries set status = 'pending', next_attempt_at = now(), updated_at = now()
+        where endpoint_id = $1 and status = 'failed' and created_at >= $2 returning id`,
+      [endpointId, since], client);
+    return rows.map((r) => r.id);
+  }
+}

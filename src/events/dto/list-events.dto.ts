@@ -1,0 +1,23 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ListQueryDto } from '../../common/pagination';
+import { EVENT_TYPE_PATTERN } from './publish-event.dto';
+
+export class ListEventsDto extends ListQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(EVENT_TYPE_PATTERN, { message: 'type must be an event type name' })
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; events created at or after' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO-8601 date-time' })
+  since?: string;
+
+  @ApiPropertyOptional({ description: 'ISO-8601; events created before' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO-8601 date-time' })
+  until?: string;
+}

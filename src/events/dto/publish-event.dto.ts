@@ -1,0 +1,16 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsObject, IsString, Matches, MaxLength } from 'class-validator';
+
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export class PublishEventDto {
+  @ApiProperty({ example: 'invoice.paid', maxLength: 128 })
+  @IsString()
+  @MaxLength(128)
+  @Matches(EVENT_TYPE_PATTERN, { message: 'type must be dot-separated names of letters, digits, _ and -' })
+  type!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { invoiceId: 'in_123', amount: 4200, currency: 'EUR' } })
+  @IsObject({ message: 'data must be a JSON object' })
+  data!: Record<string, unknown>;
+}

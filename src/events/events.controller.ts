@@ -1,0 +1,33 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { InvalidInputError } from '../common/errors';
+import { ListEventsDto } from './dto/list-events.dto';
+import { PublishEventDto } from './dto/publish-event.dto';
+import { EventsService } from './events.service';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/tenants/:tenantId/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; the same key within 24 h returns the first event' })
+  publish(@Param('tenantId') tenantId: string, @Body() body: PublishEventDto, @Headers('idempotency-key') idempotencyKey?: string) {
+    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      throw new InvalidInputError('Idempotency-Key', 'must be 1 to 255 characters');
+    }
+    return this.events.publish(tenantId, body.type, body.data, idempotencyKey ?? null);
+  }
+
+  @Get()
+  list(@Param('tenantId') tenantId: string, @Query() query: ListEventsDto) {
+    return this.events.list(tenantId, query);
+  }
+
+  @Get(':id')
+  get(@Param('tenantId') tenantId: string, @Param('id') id: string) {
+    return this.events.get(tenantId, id);
+  }
+}

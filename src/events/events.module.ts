@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { DeliveriesModule } from '../deliveries/deliveries.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { EventsController } from './events.controller';
+import { EventsRepository } from './events.repository';
+import { EventsService } from './events.service';
+
+@Module({
+  imports: [DeliveriesModule, TenantsModule],
+  controllers: [EventsController],
+  providers: [EventsService, EventsRepository],
+})
+export class EventsModule {}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { NotFoundError } from '../common/errors';
+import { newId } from '../common/ids';
+import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
+import { DeliveriesRepository, toDelivery } from '../deliveries/deliveries.repository';
+import { TenantsRepository } from '../tenants/tenants.repository';
+import { ListEventsDto } from './dto/list-events.dto';
+import { EventDetailResponse, EventResponse, PublishedEventResponse } from './dto/event.response';
+import { EventRow, EventsRepository } from './events.repository';
+
+const FOREIGN_KEY_VIOLATION = '23503';
+
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly events: EventsRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly tenants: TenantsRepository,
+  ) {}
+
+  /** Answers only after the event, its deliveries and their jobs have committed. */
+  async publish(tenantId: string, type: string, data: Record<string, unknown>, idempotencyKey: string | null): Promise<PublishedEventResponse> {
+    const id = newId('evt');
+    let row;
+    try {
+      row = await this.events.publish(id, tenantId, type, JSON.stringify(data), idempotencyKey);
+    } catch (error) {
+      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new NotFoundError('tenant');
+      throw error;
+    }
+    if (row.id !== null && row.created_at !== null) {
+      return { id: row.id, type, createdAt: row.created_at.toISOString(), deliveries: row.deliveries };
+    }
+    const first = await this.events.findByIdempotencyKey(tenantId, idempotencyKey!);
+    if (!first) throw new Error('idempotency key conflict without a stored event');
+    return { id: first.id, type: first.type, createdAt: first.created_at.toISOString(), deliveries: first.deliveries };
+  }
+
+  async list(tenantId: string, query: ListEventsDto): Promise<Page<EventResponse>> {
+    if (!(await this.tenants.find(tenantId))) throw new NotFoundError('tenant');
+    const limit = pageLimit(query);
+    return toPage(await this.events.list(tenantId, query, limit + 1, decodeCursor(query.cursor)), limit, toEvent);
+  }
+
+  async get(tenantId: string, id: string): Promise<EventDetailResponse> {
+    const row = await this.events.find(tenantId, id);
+    if (!row) throw new NotFoundError('event');
+    const deliveries = await this.deliveries.forEvent(id);
+    return { ...toEvent(row), deliveries: deliveries.map(toDelivery) };
+  }
+}
+
+function toEvent(row: EventRow): EventResponse {
+  return {
+    id: row.id,
+    type: row.type,
+    data: row.data,
+    summary: row.summary,
+    createdAt: row.created_at.toISOString(),
+    expired: row.expired_at !== null,
+  };
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, HttpCode, Optional, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators';
+import { pendingMigrationCount } from '../database/migrate';
+import { WorkerService } from '../delivery/worker.service';
+
+type Check = 'up' | 'down' | 'not run in this process';
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Optional() private readonly worker?: WorkerService,
+  ) {}
+
+  @Get()
+  @HttpCode(200)
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** 200 when the database answers, every migration is applied and (where it runs here) the worker runs. */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const checks: Record<string, Check> = { database: 'down', migrations: 'down', worker: this.worker ? (this.worker.running ? 'up' : 'down') : 'not run in this process' };
+    try {
+      await withTimeout(this.dataSource.query('select 1'), 2000);
+      checks.database = 'up';
+      checks.migrations = (await withTimeout(pendingMigrationCount(this.dataSource), 2000)) === 0 ? 'up' : 'down';
+    } catch {
+      // reported as down below
+    }
+    const ok = Object.values(checks).every((c) => c !== 'down');
+    void reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
