@@ -37,8 +37,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     const concurrency = this.config.workerConcurrency;
-    this.pool = new Pool({ connectionString: this.databaseUrl, max: 8 });
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 12 });
+    // graphile-worker asks for both handlers: a dropped connection must not crash the process.
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'idle worker database connection failed'));
+    this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn({ err: error }, 'worker database connection failed')));
     const events = new EventEmitter();
     const processId = `proc-${randomBytes(6).toString('hex')}`;
     this.heartbeat = new WorkerHeartbeat(this.db, processId, this.config.workerDeadAfterMs);
@@ -54,7 +56,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       events,
       logger: new WorkerLogger((scope) => (level, message, meta) => {
         if (level === 'error') this.logger.error({ scope, meta }, message);
-        else if (level === 'warning') this.logger.warn({ scope }, message);
+        // The pool-size hint assumes one connection per job; with localQueue and batched completion we need far fewer.
+        else if (level === 'warning' && !message.includes('maxPoolSize')) this.logger.warn({ scope }, message);
       }),
       preset: {
         worker: {

@@ -1,0 +1,42 @@
+import { Webhook } from 'standardwebhooks';
+import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
+import { TestReceiver } from '../support/receiver';
+import { waitFor } from '../support/wait';
+
+describe('delivery basics', () => {
+  let app: TestApp;
+  let receiver: TestReceiver;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    receiver = await new TestReceiver().start();
+    tenantId = await createTenant(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver?.stop();
+  });
+
+  it('delivers a signed event that standardwebhooks verifies', async () => {
+    const endpoint = await createEndpoint(app, tenantId, { url: `${receiver.url}/basic` });
+    const { secret } = (await app.request('GET', `/v1/tenants/${tenantId}/endpoints/${endpoint.id}/secret`)).body;
+    const event = await publish(app, tenantId, 'invoice.paid', { invoiceId: 'in_1', amount: 4200, currency: 'EUR' });
+    expect(event.deliveries).toBe(1);
+
+    const [req] = await waitFor(() => receiver.forPath('/basic').length > 0 && receiver.forPath('/basic'));
+    expect(req.headers['webhook-id']).toBe(event.id);
+    expect(req.headers['content-type']).toBe('application/json');
+    const verified = new Webhook(secret).verify(req.body, req.headers) as Record<string, unknown>;
+    expect(verified).toMatchObject({ id: event.id, type: 'invoice.paid', data: { invoiceId: 'in_1', amount: 4200, currency: 'EUR' } });
+    expect(verified.summary).toMatchObject({ source: 'offline', model: null });
+
+    const deliveries = (await app.request('GET', `/v1/tenants/${tenantId}/deliveries?eventId=${event.id}`)).body.data;
+    const detail = await waitFor(async () => {
+      const d = await getDelivery(app, tenantId, deliveries[0].id);
+      return d.status === 'succeeded' && d;
+    });
+    expect(detail.attempts).toHaveLength(1);
+    expect(detail.attempts[0]).toMatchObject({ number: 1, trigger: 'scheduled', responseStatus: 200, responseBody: 'ok', error: null });
+  });
+});
