@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../common/errors';
 import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
 import { Db } from '../database/db';
+import { TenantsRepository } from '../tenants/tenants.repository';
 import { DeliveriesRepository, toAttempt, toDelivery } from './deliveries.repository';
 import { enqueueDeliverJobs } from './delivery-jobs';
 import { DeliveryDetailResponse, DeliveryResponse } from './dto/delivery.response';
@@ -12,9 +13,11 @@ export class DeliveriesService {
   constructor(
     private readonly deliveries: DeliveriesRepository,
     private readonly db: Db,
+    private readonly tenants: TenantsRepository,
   ) {}
 
   async list(tenantId: string, query: ListDeliveriesDto): Promise<Page<DeliveryResponse>> {
+    if (!(await this.tenants.find(tenantId))) throw new NotFoundError('tenant');
     const limit = pageLimit(query);
     const rows = await this.deliveries.list(tenantId, query, limit + 1, decodeCursor(query.cursor));
     return toPage(rows, limit, toDelivery);
