@@ -93,21 +93,27 @@ with input as (
 ), health as (
   select endpoint_id, bool_or(outcome = 'ok') as any_ok, bool_or(outcome = 'gone') as gone
     from input group by endpoint_id
+), verdict as (
+  -- failing_since is null while healthy, so every comparison with it is wrapped in coalesce
+  select h.endpoint_id, h.any_ok, h.gone,
+         coalesce(not h.any_ok and e.failing_since < now() - $17::bigint * interval '1 millisecond', false) as failing_too_long
+    from health h join endpoints e on e.id = h.endpoint_id
 ), ep as (
   update endpoints e
-     set failing_since = case when h.any_ok then null else coalesce(e.failing_since, now()) end,
-         enabled = e.enabled and not (h.gone or (not h.any_ok and e.failing_since < now() - $17::bigint * interval '1 millisecond')),
+     set failing_since = case when v.any_ok then null else coalesce(e.failing_since, now()) end,
+         enabled = e.enabled and not (v.gone or v.failing_too_long),
          disabled_reason = case
            when not e.enabled then e.disabled_reason
-           when h.gone then 'gone'
-           when not h.any_ok and e.failing_since < now() - $17::bigint * interval '1 millisecond' then 'failing'
+           when v.gone then 'gone'
+           when v.failing_too_long then 'failing'
            else e.disabled_reason end,
          updated_at = now()
-    from health h
-   where e.id = h.endpoint_id
-     and (h.gone
-          or (h.any_ok and e.failing_since is not null)
-          or (not h.any_ok and (e.failing_since is null or (e.enabled and e.failing_since < now() - $17::bigint * interval '1 millisecond'))))
+    from verdict v
+   where e.id = v.endpoint_id
+     and (v.gone
+          or (v.any_ok and e.failing_since is not null)
+          or (not v.any_ok and e.failing_since is null)
+          or (e.enabled and v.failing_too_long))
   returning 1
 )
 select (select count(*) from a)::int as attempts, (select count(*) from j)::int as jobs, (select count(*) from ep)::int as endpoints`;
