@@ -97,7 +97,6 @@ describe('publishing events', () => {
       begin raise exception 'injected failure'; end $$;
       create trigger fail_deliveries before insert on deliveries for each row execute function fail_delivery_insert();`);
     const events = await app.db.pool.query(`select count(*)::int as n from events`);
-    const jobs = await app.db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs`);
     const keys = await app.db.pool.query(`select count(*)::int as n from idempotency_keys`);
     try {
       const res = await app.request('POST', eventsPath(), { body: { type: 'invoice.paid', data: {} }, headers: { 'Idempotency-Key': 'fails' } });
@@ -107,7 +106,10 @@ describe('publishing events', () => {
       await app.db.pool.query(`drop trigger fail_deliveries on deliveries; drop function fail_delivery_insert();`);
     }
     expect((await app.db.pool.query(`select count(*)::int as n from events`)).rows[0].n).toBe(events.rows[0].n);
-    expect((await app.db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs`)).rows[0].n).toBe(jobs.rows[0].n);
+    // the worker keeps adding retry jobs for other deliveries, so look for jobs of deliveries that do not exist
+    const orphans = await app.db.pool.query(
+      `select count(*)::int as n from graphile_worker._private_jobs j where not exists (select 1 from deliveries d where d.id = j.payload->>'d')`);
+    expect(orphans.rows[0].n).toBe(0);
     expect((await app.db.pool.query(`select count(*)::int as n from idempotency_keys`)).rows[0].n).toBe(keys.rows[0].n);
     // and the same key works once the failure is gone
     expect((await publish(app, tenantId, 'invoice.paid', {}, { 'Idempotency-Key': 'fails' })).deliveries).toBe(3);
