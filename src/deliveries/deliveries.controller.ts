@@ -1,4 +1,5 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DeliveriesService } from './deliveries.service';
 import { ListDeliveriesDto } from './dto/list-deliveries.dto';
@@ -10,18 +11,18 @@ export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
   @Get()
-  list(@Param('tenantId') tenantId: string, @Query() query: ListDeliveriesDto) {
+  list(@TenantIdParam() tenantId: string, @Query() query: ListDeliveriesDto) {
     return this.deliveries.list(tenantId, query);
   }
 
   @Get(':id')
-  get(@Param('tenantId') tenantId: string, @Param('id') id: string) {
+  get(@TenantIdParam() tenantId: string, @IdParam('id', 'delivery') id: string) {
     return this.deliveries.get(tenantId, id);
   }
 
   @Post(':id/retry')
   @HttpCode(202)
-  retry(@Param('tenantId') tenantId: string, @Param('id') id: string) {
+  retry(@TenantIdParam() tenantId: string, @IdParam('id', 'delivery') id: string) {
     return this.deliveries.retry(tenantId, id);
   }
 }

@@ -16,6 +16,8 @@ import { UpdateEndpointDto } from './dto/update-endpoint.dto';
 import { EndpointRow, EndpointsRepository, PreviousSecret } from './endpoints.repository';
 
 const DEFAULT_GRACE_SECONDS = 86_400;
+/** PATCH may set description and rateLimitPerSecond to null; every other field needs a value. */
+const NOT_NULLABLE = ['url', 'eventTypes', 'enabled', 'secret', 'signatureScheme', 'headers', 'summaries'] as const;
 
 @Injectable()
 export class EndpointsService {
@@ -60,6 +62,9 @@ export class EndpointsService {
   }
 
   async update(tenantId: string, id: string, dto: UpdateEndpointDto): Promise<EndpointResponse> {
+    for (const field of NOT_NULLABLE) {
+      if (dto[field] === null) throw new InvalidInputError(field, 'must not be null');
+    }
     if (dto.url !== undefined) await this.assertTargetAllowed(dto.url);
     if (dto.secret !== undefined) assertSecret(dto.secret);
     const headers = dto.headers === undefined ? undefined : validateCustomHeaders(dto.headers);

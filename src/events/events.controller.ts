@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { InvalidInputError } from '../common/errors';
 import { ListEventsDto } from './dto/list-events.dto';
@@ -14,7 +15,7 @@ export class EventsController {
   @Post()
   @HttpCode(202)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; the same key within 24 h returns the first event' })
-  publish(@Param('tenantId') tenantId: string, @Body() body: PublishEventDto, @Headers('idempotency-key') idempotencyKey?: string) {
+  publish(@TenantIdParam() tenantId: string, @Body() body: PublishEventDto, @Headers('idempotency-key') idempotencyKey?: string) {
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
       throw new InvalidInputError('Idempotency-Key', 'must be 1 to 255 characters');
     }
@@ -22,12 +23,12 @@ export class EventsController {
   }
 
   @Get()
-  list(@Param('tenantId') tenantId: string, @Query() query: ListEventsDto) {
+  list(@TenantIdParam() tenantId: string, @Query() query: ListEventsDto) {
     return this.events.list(tenantId, query);
   }
 
   @Get(':id')
-  get(@Param('tenantId') tenantId: string, @Param('id') id: string) {
+  get(@TenantIdParam() tenantId: string, @IdParam('id', 'event') id: string) {
     return this.events.get(tenantId, id);
   }
 }

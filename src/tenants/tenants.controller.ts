@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { ListQueryDto } from '../common/pagination';
@@ -24,23 +25,23 @@ export class TenantsController {
   }
 
   @Get(':tenantId')
-  get(@Param('tenantId') tenantId: string) {
+  get(@TenantIdParam() tenantId: string) {
     return this.tenants.get(tenantId);
   }
 
   @Post(':tenantId/api-keys')
-  createKey(@Param('tenantId') tenantId: string, @Body() body: CreateApiKeyDto) {
+  createKey(@TenantIdParam() tenantId: string, @Body() body: CreateApiKeyDto) {
     return this.tenants.createKey(tenantId, body.name);
   }
 
   @Get(':tenantId/api-keys')
-  listKeys(@Param('tenantId') tenantId: string, @Query() query: ListQueryDto) {
+  listKeys(@TenantIdParam() tenantId: string, @Query() query: ListQueryDto) {
     return this.tenants.listKeys(tenantId, query);
   }
 
   @Delete(':tenantId/api-keys/:keyId')
   @HttpCode(204)
-  async revokeKey(@Param('tenantId') tenantId: string, @Param('keyId') keyId: string): Promise<void> {
+  async revokeKey(@TenantIdParam() tenantId: string, @IdParam('keyId', 'api key') keyId: string): Promise<void> {
     await this.tenants.revokeKey(tenantId, keyId);
   }
 }

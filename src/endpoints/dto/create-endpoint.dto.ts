@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
+import { NoControlCharacters } from '../../common/validation';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
 
 export const SIGNATURE_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex'] as const;
@@ -17,6 +18,7 @@ export class CreateEndpointDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
+  @NoControlCharacters()
   description?: string | null;
 
   @ApiPropertyOptional({ type: [String], example: ['invoice.*', 'user.created'], description: 'empty or absent = every type' })
