@@ -8,8 +8,17 @@ const REASONS: Record<number, string> = {
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** PostgreSQL error codes that mean the database is unreachable or shutting down. */
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
+/** Errors that mean the database is unreachable, refusing connections or shutting down. */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '55000', '3D000', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+const UNAVAILABLE_MESSAGES = /connection terminated|timeout exceeded when trying to connect|connection error|Client has encountered a connection error/i;
+
+export function isDatabaseUnavailable(exception: unknown): boolean {
+  if (typeof exception !== 'object' || exception === null) return false;
+  const code = (exception as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  const message = (exception as { message?: unknown }).message;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
+}
 
 /** Maps every error to NestJS's `{ statusCode, error, message }` shape; never leaks internals. */
 @Catch()
@@ -34,8 +43,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       const message = exception instanceof Error ? exception.message : 'Bad request';
       return { status: fastifyStatus, body: { statusCode: fastifyStatus, error: REASONS[fastifyStatus] ?? 'Error', message } };
     }
-    const code = (exception as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
+    if (isDatabaseUnavailable(exception)) {
       return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'database unavailable, try again' } };
     }
     this.logger.error({ err: exception }, 'unhandled error');

@@ -145,3 +145,20 @@ describe('redact', () => {
     expect(JSON.stringify(redact(deep))).not.toContain('jane@');
   });
 });
+
+describe('redaction cost', () => {
+  it.each([
+    ['letters', 'x'.repeat(1_000_000)],
+    ['an @ then letters', `a@${'x'.repeat(1_000_000)}`],
+    ['many @', 'a@'.repeat(300_000)],
+    ['digits', '1'.repeat(1_000_000)],
+    ['spaced digits', '12 '.repeat(300_000)],
+    ['dotted', 'a.'.repeat(500_000)],
+    ['IBAN-like prefix', `DE89${'1'.repeat(1_000_000)}`],
+    ['pluses', '+1 '.repeat(300_000)],
+  ])('is linear on a megabyte of %s', (_name, text) => {
+    const started = performance.now();
+    redactString(text);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+});

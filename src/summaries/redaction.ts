@@ -81,7 +81,7 @@ function keyWords(key: string): string[] {
     .filter((w) => w.length > 0);
 }
 
-const EMAIL_PATTERN = /[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}/g;
+const EMAIL_PATTERN = /(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}/g;
 
 // Bearer credentials, JWTs and common API-key prefixes, wherever they appear.
 const SECRET_FORMAT = new RegExp(
