@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino, { DestinationStream } from 'pino';
+import { safeError } from './common/safe-error';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, Role } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -16,12 +18,14 @@ export interface AppOptions {
   config: AppConfig;
   role: Role;
   databaseUrl: string;
+  /** Where logs go (stdout by default); tests capture them to prove no secret is ever logged. */
+  logStream?: DestinationStream;
 }
 
 /** One module graph for both roles: the API modules, the worker module, or both. */
 @Module({})
 export class AppModule {
-  static forRoot({ config, role, databaseUrl }: AppOptions): DynamicModule {
+  static forRoot({ config, role, databaseUrl, logStream }: AppOptions): DynamicModule {
     const api = role !== 'worker';
     const worker = role !== 'api';
     return {
@@ -29,7 +33,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          pinoHttp: {
+          pinoHttp: [{
             level: config.logLevel,
             autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
@@ -37,8 +41,9 @@ export class AppModule {
             serializers: {
               req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              err: safeError,
             },
-          },
+          }, logStream ?? pino.destination(1)],
         }),
         DatabaseModule.forRoot(databaseUrl, worker ? 20 : 16),
         { module: DatabaseUrlModule, global: true, providers: [{ provide: 'DATABASE_URL', useValue: databaseUrl }], exports: ['DATABASE_URL'] },

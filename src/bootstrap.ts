@@ -6,6 +6,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { generateAdminToken } from './auth/tokens';
 import { DomainErrorFilter } from './common/domain-error.filter';
@@ -73,9 +74,9 @@ export function resolveAdminToken(config: AppConfig, print: (line: string) => vo
 }
 
 /** The API (with the worker too when role is "all"), ready to listen. */
-export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'worker'>, databaseUrl: string): Promise<NestFastifyApplication> {
+export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'worker'>, databaseUrl: string, logStream?: DestinationStream): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.maxPayloadBytes });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role, databaseUrl }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role, databaseUrl, logStream }), adapter, {
     bufferLogs: true,
   });
   app.useLogger(app.get(PinoLogger));

@@ -39,7 +39,8 @@ export async function startEmbeddedPostgres(options: {
     password: 'postgres',
     port: options.port,
     persistent: options.persistent,
-    createPostgresUser: true,
+    // Only root must hand the cluster to a dedicated user (initdb refuses to run as root).
+    createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=' + (options.persistent ? 'on' : 'off')],
     onLog: () => undefined,
     onError: () => undefined,

@@ -12,6 +12,14 @@ import { WorkerHeartbeat } from './worker-heartbeat';
 
 export const RETENTION_TASK = 'retention';
 
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0].slice(0, 500);
+}
+
+function scopeIds(scope: { workerId?: string; taskIdentifier?: string; jobId?: string }) {
+  return { workerId: scope.workerId, task: scope.taskIdentifier, jobId: scope.jobId };
+}
+
 /**
  * The graphile-worker runner of this process. Jobs are fetched in batches (localQueue) and
  * completed in batches; the heartbeat lets live workers unlock the jobs of dead ones.
@@ -55,9 +63,10 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
       pollInterval: 1000,
       events,
       logger: new WorkerLogger((scope) => (level, message, meta) => {
-        if (level === 'error') this.logger.error({ scope, meta }, message);
+        // meta holds the job row and the raw error (whose detail can quote a database row): never logged
+        if (level === 'error') this.logger.error({ scope: scopeIds(scope) }, firstLine(message));
         // The pool-size hint assumes one connection per job; with localQueue and batched completion we need far fewer.
-        else if (level === 'warning' && !message.includes('maxPoolSize')) this.logger.warn({ scope }, message);
+        else if (level === 'warning' && !message.includes('maxPoolSize')) this.logger.warn({ scope: scopeIds(scope) }, firstLine(message));
       }),
       preset: {
         worker: {
