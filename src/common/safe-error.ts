@@ -4,12 +4,13 @@
  * message and stack are kept.
  */
 export function safeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: typeof error === 'string' ? error.slice(0, 500) : 'non-error thrown' };
-  const code = (error as { code?: unknown }).code;
+  if (typeof error === 'string') return { message: error.slice(0, 500) };
+  if (typeof error !== 'object' || error === null) return { message: 'non-error thrown' };
+  const { code, message, stack, type } = error as { code?: unknown; message?: unknown; stack?: unknown; type?: unknown };
   return {
-    type: error.constructor.name,
-    message: error.message.slice(0, 500),
+    type: typeof type === 'string' ? type : error.constructor?.name,
+    message: typeof message === 'string' ? message.slice(0, 500) : undefined,
     ...(typeof code === 'string' ? { code } : {}),
-    stack: error.stack?.split('\n').slice(1, 8).join('\n'),
+    stack: typeof stack === 'string' ? stack.split('\n').slice(1, 8).join('\n') : undefined,
   };
 }

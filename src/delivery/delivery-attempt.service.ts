@@ -52,12 +52,13 @@ export class DeliveryAttemptService implements OnModuleDestroy {
       if (!manual) await this.repository.finishWithoutAttempt(ctx.id, 'failed');
       return;
     }
-    if (ctx.rate_limit_per_second !== null && !(await this.repository.takeRateSlot(ctx.endpoint_id, ctx.rate_limit_per_second))) {
-      const nextSecond = (Math.floor(Date.now() / 1000) + 1) * 1000;
-      return this.repository.deferJob(payload, new Date(nextSecond + randomInt(0, 250)));
+    // The summary first: it may wait for a model, and the rate-limit slot must be taken right before the send.
+    const summary = ctx.summaries ? ctx.summary ?? (await this.summaryFor(ctx)) : null;
+    if (ctx.rate_limit_per_second !== null) {
+      const freeAt = await this.repository.takeRateSlot(ctx.endpoint_id, ctx.rate_limit_per_second);
+      if (freeAt !== null) return this.repository.deferJob(payload, new Date(freeAt.getTime() + randomInt(0, 100)));
     }
 
-    const summary = ctx.summaries ? ctx.summary ?? (await this.summaryFor(ctx)) : null;
     const body = buildPayload({ id: ctx.event_id, type: ctx.event_type, createdAt: ctx.event_created_at, dataJson: ctx.data_json }, summary);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers: Record<string, string> = {

@@ -151,13 +151,29 @@ export class DeliveryRepository {
     return row?.summary ?? summary;
   }
 
-  /** Counts this request against the endpoint's per-second window; false when over the limit. */
-  async takeRateSlot(endpointId: string, limit: number): Promise<boolean> {
-    const row = await this.db.one<{ count: number }>(
-      `insert into endpoint_rate_windows (endpoint_id, window_start, count) values ($1, date_trunc('second', now()), 1)
-       on conflict (endpoint_id, window_start) do update set count = endpoint_rate_windows.count + 1
-       returning count`, [endpointId]);
-    return (row?.count ?? 0) <= limit;
+  /**
+   * Takes a send slot of the endpoint in a sliding one-second window: null when this request
+   * may go now (and is counted), else the time a slot frees. A fixed per-second window would
+   * let 2 x limit requests through around a second boundary. Deferred requests are not counted.
+   */
+  async takeRateSlot(endpointId: string, limit: number): Promise<Date | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtextextended('endpoint-rate:' || $1, 0))`, [endpointId]);
+      const recent = await this.db.query<{ at: Date; count: number }>(
+        `select window_start as at, count from endpoint_rate_windows
+          where endpoint_id = $1 and window_start > clock_timestamp() - interval '1 second'
+          order by window_start desc`, [endpointId], tx);
+      let used = 0;
+      for (const row of recent) {
+        used += row.count;
+        // Once this send (and all older ones) leave the window, fewer than `limit` remain.
+        if (used >= limit) return new Date(row.at.getTime() + 1000);
+      }
+      await tx.query(
+        `insert into endpoint_rate_windows (endpoint_id, window_start, count) values ($1, clock_timestamp(), 1)
+         on conflict (endpoint_id, window_start) do update set count = endpoint_rate_windows.count + 1`, [endpointId]);
+      return null;
+    });
   }
 
   async deferJob(payload: object, runAt: Date): Promise<void> {

@@ -90,10 +90,12 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.heartbeat?.stop();
+    // Keep beating while in-flight jobs finish: without a heartbeat their locks look dead to other
+    // processes, which would run them a second time while this one still sends.
     const runner = this.runner;
     this.runner = null;
     if (runner) await runner.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'worker stop failed'));
+    await this.heartbeat?.stop();
     await this.pool?.end().catch(() => undefined);
   }
 }

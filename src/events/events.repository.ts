@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
-import { ENQUEUE_SQL } from '../deliveries/delivery-jobs';
+import { DELIVER_TASK } from '../deliveries/delivery-jobs';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
 
 export interface EventRow {
@@ -13,12 +13,6 @@ export interface EventRow {
   expired_at: Date | null;
 }
 
-export interface PublishedRow {
-  id: string | null;
-  created_at: Date | null;
-  deliveries: number;
-}
-
 export interface EventFilter {
   type?: string;
   since?: string;
@@ -29,48 +23,81 @@ const B32 = `'0123456789abcdefghjkmnpqrstvwxyz'`;
 const b32Digit = (expr: string) => `substr(${B32}, ((${expr}) % 32)::int + 1, 1)`;
 
 /**
- * Publish in ONE statement: idempotency key, event, one delivery per matching enabled
- * endpoint and their graphile-worker jobs all commit together or not at all.
- * Delivery ids derive from the event id (its time part, 13 of its random characters, and
- * a 3-character index), so they stay unique and time-sortable without a round trip.
- * With an idempotency key seen in the last 24 h nothing is written and `id` comes back null.
+ * Publish a batch in ONE statement: idempotency keys, events, one delivery per matching
+ * enabled endpoint and their graphile-worker jobs all commit together or not at all.
+ * Delivery ids derive from the event id (its time part, the last 13 of its random characters,
+ * which are the ones that differ between ids made in one millisecond, and a 3-character
+ * index), so they stay unique and time-sortable without a round trip. A row whose tenant
+ * does not exist, or whose idempotency key was used in the last 24 h, writes nothing.
  */
-const PUBLISH_SQL = `
-with idem as (
+const PUBLISH_BATCH_SQL = `
+with input as (
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as t(id, tenant_id, type, data, idem_key)
+), known as (
+  select i.* from input i where exists (select 1 from tenants t where t.id = i.tenant_id)
+), idem as (
   insert into idempotency_keys (tenant_id, key, event_id)
-  select $2, $5, $1 where $5::text is not null
+  select tenant_id, idem_key, id from known where idem_key is not null
   on conflict (tenant_id, key) do update set event_id = excluded.event_id, created_at = now()
     where idempotency_keys.created_at < now() - interval '24 hours'
   returning event_id
+), accepted as (
+  select k.* from known k where k.idem_key is null or k.id in (select event_id from idem)
 ), ev as (
   insert into events (id, tenant_id, type, data)
-  select $1, $2, $3, $4::json where $5::text is null or exists (select 1 from idem)
+  select id, tenant_id, type, data::json from accepted
   returning id, created_at
 ), eps as (
-  select id, (row_number() over (order by id) - 1) as rn from endpoints
-   where tenant_id = $2 and enabled and deleted_at is null and exists (select 1 from ev)
-     and ${MATCHES_EVENT_TYPE_SQL('$3')}
+  select a.id as event_id, a.tenant_id, a.type, e.id as endpoint_id,
+         row_number() over (partition by a.id order by e.id) - 1 as rn
+    from accepted a
+    join endpoints e on e.tenant_id = a.tenant_id and e.enabled and e.deleted_at is null
+   where ${MATCHES_EVENT_TYPE_SQL('a.type')}
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
-  select 'dlv_' || substr($1, 5, 23) || ${b32Digit('rn / 1024')} || ${b32Digit('rn / 32')} || ${b32Digit('rn')},
-         $2, $1, eps.id, $3, now()
+  select 'dlv_' || substr(event_id, 5, 10) || substr(event_id, 18, 13) || ${b32Digit('rn / 1024')} || ${b32Digit('rn / 32')} || ${b32Digit('rn')},
+         tenant_id, event_id, endpoint_id, type, now()
     from eps
-  returning id
+  returning id, event_id
 ), jobs as (
-  ${ENQUEUE_SQL.replace('$1::text[]', '(select array_agg(id) from dl)')
-    .replace('$2::int[]', '(select array_agg(1) from dl)')
-    .replace('$3::timestamptz[]', '(select array_agg(null::timestamptz) from dl)')}
+  select graphile_worker.add_jobs(array(
+    select row('${DELIVER_TASK}', json_build_object('d', dl.id, 'n', 1), null, null, null, null, null, null)::graphile_worker.job_spec
+      from dl))
+), counts as (
+  select event_id, count(*)::int as n from dl group by event_id
 )
-select (select id from ev) as id, (select created_at from ev) as created_at,
-       (select count(*) from dl)::int as deliveries, (select count(*) from jobs)::int as _jobs`;
+select i.id, (k.id is not null) as tenant_known, ev.created_at, coalesce(c.n, 0) as deliveries,
+       (select count(*) from jobs)::int as _jobs
+  from input i
+  left join known k on k.id = i.id
+  left join ev on ev.id = i.id
+  left join counts c on c.event_id = i.id`;
+
+export interface PublishRequest {
+  id: string;
+  tenantId: string;
+  type: string;
+  dataJson: string;
+  idempotencyKey: string | null;
+}
+
+export interface PublishOutcome {
+  tenantKnown: boolean;
+  /** null when nothing was written (unknown tenant or a repeated idempotency key) */
+  createdAt: Date | null;
+  deliveries: number;
+}
 
 @Injectable()
 export class EventsRepository {
   constructor(private readonly db: Db) {}
 
-  async publish(id: string, tenantId: string, type: string, dataJson: string, idempotencyKey: string | null): Promise<PublishedRow> {
-    const row = await this.db.one<PublishedRow>(PUBLISH_SQL, [id, tenantId, type, dataJson, idempotencyKey]);
-    return row!;
+  async publishBatch(requests: PublishRequest[]): Promise<Map<string, PublishOutcome>> {
+    const rows = await this.db.query<{ id: string; tenant_known: boolean; created_at: Date | null; deliveries: number }>(PUBLISH_BATCH_SQL, [
+      requests.map((r) => r.id), requests.map((r) => r.tenantId), requests.map((r) => r.type),
+      requests.map((r) => r.dataJson), requests.map((r) => r.idempotencyKey),
+    ]);
+    return new Map(rows.map((r) => [r.id, { tenantKnown: r.tenant_known, createdAt: r.created_at, deliveries: r.deliveries }]));
   }
 
   findByIdempotencyKey(tenantId: string, key: string): Promise<{ id: string; type: string; created_at: Date; deliveries: number } | null> {

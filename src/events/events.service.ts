@@ -7,8 +7,8 @@ import { TenantsRepository } from '../tenants/tenants.repository';
 import { ListEventsDto } from './dto/list-events.dto';
 import { EventDetailResponse, EventResponse, PublishedEventResponse } from './dto/event.response';
 import { EventRow, EventsRepository } from './events.repository';
-
-const FOREIGN_KEY_VIOLATION = '23503';
+import { PublishBatcher } from './publish-batcher';
+import { eventsPublished } from '../metrics/metrics';
 
 @Injectable()
 export class EventsService {
@@ -16,20 +16,17 @@ export class EventsService {
     private readonly events: EventsRepository,
     private readonly deliveries: DeliveriesRepository,
     private readonly tenants: TenantsRepository,
+    private readonly batcher: PublishBatcher,
   ) {}
 
   /** Answers only after the event, its deliveries and their jobs have committed. */
   async publish(tenantId: string, type: string, data: Record<string, unknown>, idempotencyKey: string | null): Promise<PublishedEventResponse> {
     const id = newId('evt');
-    let row;
-    try {
-      row = await this.events.publish(id, tenantId, type, JSON.stringify(data), idempotencyKey);
-    } catch (error) {
-      if ((error as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new NotFoundError('tenant');
-      throw error;
-    }
-    if (row.id !== null && row.created_at !== null) {
-      return { id: row.id, type, createdAt: row.created_at.toISOString(), deliveries: row.deliveries };
+    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson: JSON.stringify(data), idempotencyKey });
+    if (!outcome.tenantKnown) throw new NotFoundError('tenant');
+    if (outcome.createdAt !== null) {
+      eventsPublished.inc();
+      return { id, type, createdAt: outcome.createdAt.toISOString(), deliveries: outcome.deliveries };
     }
     const first = await this.events.findByIdempotencyKey(tenantId, idempotencyKey!);
     if (!first) throw new Error('idempotency key conflict without a stored event');

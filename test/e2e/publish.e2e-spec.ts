@@ -33,6 +33,14 @@ describe('publishing events', () => {
     }, 10_000, 'an attempt for each delivery');
   });
 
+  it('accepts many concurrent publishes, each with its own deliveries (ids made in one millisecond stay unique)', async () => {
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => publish(app, tenantId, 'invoice.paid', { i })));
+    expect(new Set(results.map((r) => r.id)).size).toBe(200);
+    expect(results.every((r) => r.deliveries === 3)).toBe(true);
+    const rows = await app.db.pool.query(`select count(*)::int as n from deliveries where event_id = any($1)`, [results.map((r) => r.id)]);
+    expect(rows.rows[0].n).toBe(600);
+  });
+
   it('keeps data exactly as published and reads it back with deliveries', async () => {
     const data = { zeta: 1, alpha: { nested: [3, 2, 1], 'key with space': null }, unicode: 'päid €' };
     const ev = await publish(app, tenantId, 'invoice.paid', data);

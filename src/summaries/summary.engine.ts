@@ -1,0 +1,209 @@
+import type { LlmConfig } from '../config/config';
+import { CascadeError, type CascadeOptions, estimateTokens, SummaryCascade } from './cascade';
+import { humaniseType, MAX_SUMMARY_CHARS, offlineSummary } from './offline-summariser';
+import { buildUserMessage, newNonce, SYSTEM_PROMPT, validateOutput } from './prompt';
+import { AnthropicProvider } from './providers/anthropic.provider';
+import { OpenAiProvider } from './providers/openai.provider';
+import type { FetchLike, LlmProvider } from './providers/provider';
+import { redact } from './redaction';
+import { llmCallDuration, llmCalls, llmTokens, summaryCacheHits, summaryFallbacks } from './summary.metrics';
+import { summaryCacheKey, type SummaryStore } from './summary-store';
+
+export interface SummaryInput {
+  tenantId: string;
+  eventId: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface Summary {
+  text: string;
+  source: 'llm' | 'offline';
+  model: string | null;
+}
+
+export type FallbackReason = 'no-providers' | 'budget' | 'deadline' | 'shutdown' | 'aborted' | 'failed' | 'circuit-open' | 'error';
+
+export interface SummaryEngineOptions {
+  /** Clock for the circuit breaker and deadline arithmetic. */
+  now?: () => number;
+  fetch?: FetchLike;
+  /** Overrides of the cascade policy; by default derived from `summaryDeadlineMs`. */
+  cascade?: Partial<CascadeOptions>;
+  /** No bytes from a provider for this long aborts the call. */
+  idleTimeoutMs?: number;
+  /** Failures worth a log line (store errors, background writes); never carries event data. */
+  onError?(error: unknown, context: { eventId: string; stage: string }): void;
+}
+
+class Fallback extends Error {
+  constructor(readonly reason: FallbackReason) {
+    super(reason);
+  }
+}
+
+/**
+ * One summary per event: from the model cascade when it answers well within the deadline and
+ * the tenant's budget, otherwise the offline summary. `summarise` never throws and never
+ * takes longer than `summaryDeadlineMs` (plus timer slack).
+ */
+export class SummaryEngine {
+  private readonly cascade: SummaryCascade;
+  private readonly models: string;
+  private readonly now: () => number;
+  private readonly shutdown = new AbortController();
+  private readonly inFlight = new Map<string, Promise<Summary>>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly maxOutputChars: number;
+
+  constructor(
+    private readonly config: LlmConfig,
+    private readonly store: SummaryStore,
+    private readonly options: SummaryEngineOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    const deadline = config.summaryDeadlineMs;
+    const idleTimeoutMs = options.idleTimeoutMs ?? Math.max(100, Math.min(5_000, Math.floor(deadline / 3)));
+    const providers = buildProviders(config, options.fetch, idleTimeoutMs);
+    this.models = providers.map((p) => p.name).join(',');
+    // One stalled provider must leave time for the next one.
+    const callTimeoutMs = Math.max(100, Math.floor(deadline * 0.6));
+    this.maxOutputChars = options.cascade?.maxChars ?? MAX_SUMMARY_CHARS + 20;
+    this.cascade = new SummaryCascade(providers, { callTimeoutMs, maxChars: this.maxOutputChars, now: this.now, ...options.cascade }, {
+      onCall: (provider, outcome, seconds, completion) => {
+        llmCalls.inc({ provider: provider.name, outcome });
+        llmCallDuration.observe({ provider: provider.name }, seconds);
+        if (completion) {
+          llmTokens.inc({ provider: provider.name, kind: 'input' }, completion.inputTokens ?? 0);
+          llmTokens.inc({ provider: provider.name, kind: 'output' }, completion.outputTokens ?? estimateTokens(completion.text.length));
+        }
+      },
+    });
+  }
+
+  /** Concurrent calls for one event share one summary (and one model call). */
+  summarise(input: SummaryInput, signal?: AbortSignal): Promise<Summary> {
+    const existing = this.inFlight.get(input.eventId);
+    if (existing) return existing;
+    const promise = this.bounded(input, signal).finally(() => this.inFlight.delete(input.eventId));
+    this.inFlight.set(input.eventId, promise);
+    return promise;
+  }
+
+  /** Aborts calls in flight (they resolve offline at once) and waits for pending budget and cache writes. */
+  async close(): Promise<void> {
+    this.shutdown.abort(new Error('shutting down'));
+    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.background]);
+  }
+
+  private async bounded(input: SummaryInput, callerSignal: AbortSignal | undefined): Promise<Summary> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error('summary deadline passed')), this.config.summaryDeadlineMs);
+    const signal = AbortSignal.any([deadline.signal, this.shutdown.signal, ...(callerSignal ? [callerSignal] : [])]);
+    const stop = whenAborted(signal);
+    try {
+      if (this.cascade.size === 0) throw new Fallback('no-providers');
+      const work = this.viaModel(input, signal, this.now() + this.config.summaryDeadlineMs);
+      // Past the deadline `work` may still be finishing store writes; it must not surface as unhandled.
+      work.catch(() => undefined);
+      return await Promise.race([work, stop.promise]);
+    } catch (error) {
+      const reason: FallbackReason = deadline.signal.aborted ? 'deadline'
+        : this.shutdown.signal.aborted ? 'shutdown'
+        : callerSignal?.aborted ? 'aborted'
+        : error instanceof Fallback ? error.reason
+        : error instanceof CascadeError ? cascadeReason(error)
+        : 'error';
+      if (reason === 'error') this.options.onError?.(error, { eventId: input.eventId, stage: 'summarise' });
+      summaryFallbacks.inc({ reason });
+      return { text: safeOfflineSummary(input.type, input.data), source: 'offline', model: null };
+    } finally {
+      clearTimeout(timer);
+      stop.dispose();
+      deadline.abort(new Error('summary finished')); // ends any call still running after a fallback
+    }
+  }
+
+  private async viaModel(input: SummaryInput, signal: AbortSignal, deadlineAt: number): Promise<Summary> {
+    // Redacted before anything else: neither the cache key nor a provider sees the raw data.
+    const redacted = redact(input.data);
+    const key = summaryCacheKey(this.models, input.type, redacted);
+    const cached = await this.store.getCached(key);
+    if (cached) {
+      summaryCacheHits.inc();
+      return { text: cached.text, source: 'llm', model: cached.model };
+    }
+    if (signal.aborted) throw new Fallback('deadline');
+
+    const user = buildUserMessage(input.type, redacted, newNonce());
+    const reserved = estimateTokens(SYSTEM_PROMPT.length + user.length) + estimateTokens(this.maxOutputChars);
+    if (!(await this.store.reserve(input.tenantId, reserved, this.config.tenantDailyTokenBudget))) throw new Fallback('budget');
+
+    let spent = 0;
+    try {
+      const result = await this.cascade.run({ system: SYSTEM_PROMPT, user, validate: (text) => validateOutput(text, user), signal, deadlineAt });
+      spent = result.spent.input + result.spent.output;
+      this.inBackground(input.eventId, 'cache-write', this.store.putCached(key, { text: result.text, model: result.model }));
+      return { text: result.text, source: 'llm', model: result.model };
+    } catch (error) {
+      if (error instanceof CascadeError) spent = error.spent.input + error.spent.output;
+      throw error;
+    } finally {
+      this.inBackground(input.eventId, 'budget-settle', this.store.settle(input.tenantId, reserved, spent));
+    }
+  }
+
+  /** Store writes that must not hold the summary back; close() waits for them. */
+  private inBackground(eventId: string, stage: string, task: Promise<void>): void {
+    const tracked = task.catch((error: unknown) => this.options.onError?.(error, { eventId, stage }));
+    this.background.add(tracked);
+    tracked.finally(() => this.background.delete(tracked)).catch(() => undefined);
+  }
+}
+
+function buildProviders(config: LlmConfig, fetch: FetchLike | undefined, idleTimeoutMs: number): LlmProvider[] {
+  const providers: LlmProvider[] = [];
+  for (const spec of config.providers) {
+    if (spec.kind === 'openai') {
+      // No key is fine: OpenAI-compatible local servers (Ollama, llama.cpp) take none.
+      providers.push(new OpenAiProvider({ ...config.openai, model: spec.model, fetch, idleTimeoutMs }));
+    } else if (config.anthropic.apiKey !== null) {
+      providers.push(new AnthropicProvider({ ...config.anthropic, model: spec.model, fetch, idleTimeoutMs }));
+    }
+  }
+  return providers;
+}
+
+function cascadeReason(error: CascadeError): FallbackReason {
+  switch (error.reason) {
+    case 'aborted': return 'deadline';
+    case 'circuit-open': return 'circuit-open';
+    case 'no-providers': return 'no-providers';
+    default: return 'failed';
+  }
+}
+
+/** The last line of defence: whatever the data, some summary comes back. */
+function safeOfflineSummary(type: string, data: Record<string, unknown>): string {
+  try {
+    return offlineSummary(type, data);
+  } catch {
+    try {
+      return `${humaniseType(type)}.`;
+    } catch {
+      return 'Event received.';
+    }
+  }
+}
+
+function whenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort: () => void = () => undefined;
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
