@@ -55,7 +55,7 @@ const LOAD_SQL = `
     from deliveries d
     join endpoints e on e.id = d.endpoint_id
     join events ev on ev.id = d.event_id
-   where d.id = $1`;
+   where d.id = any($1::text[])`;
 
 /**
  * Records a batch of attempts in ONE statement: the attempt rows, the deliveries' new state,
@@ -120,10 +120,31 @@ select (select count(*) from a)::int as attempts, (select count(*) from j)::int 
 
 @Injectable()
 export class DeliveryRepository {
+  private pendingLoads: Array<{ id: string; resolve: (row: DeliveryContext | null) => void; reject: (error: unknown) => void }> = [];
+
   constructor(private readonly db: Db) {}
 
+  /**
+   * Loads delivery, endpoint and event in one query. Loads asked for in the same tick are
+   * batched into one statement: with a local queue of jobs, many start together.
+   */
   load(deliveryId: string): Promise<DeliveryContext | null> {
-    return this.db.one<DeliveryContext>(LOAD_SQL, [deliveryId]);
+    return new Promise((resolve, reject) => {
+      this.pendingLoads.push({ id: deliveryId, resolve, reject });
+      if (this.pendingLoads.length === 1) setImmediate(() => this.flushLoads());
+    });
+  }
+
+  private flushLoads(): void {
+    const waiters = this.pendingLoads;
+    this.pendingLoads = [];
+    this.db.query<DeliveryContext>(LOAD_SQL, [[...new Set(waiters.map((w) => w.id))]]).then(
+      (rows) => {
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        waiters.forEach((w) => w.resolve(byId.get(w.id) ?? null));
+      },
+      (error: unknown) => waiters.forEach((w) => w.reject(error)),
+    );
   }
 
   async recordBatch(records: AttemptRecord[], disableAfterMs: number): Promise<void> {
