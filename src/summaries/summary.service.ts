@@ -1,23 +1,34 @@
-import { Injectable } from '@nestjs/common';
-import { offlineSummary } from './offline-summariser';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { Db } from '../database/db';
+import { Summary, SummaryEngine, SummaryInput } from './summary.engine';
+import { PgSummaryStore } from './summary-store';
 
-export interface EventForSummary {
-  tenantId: string;
-  eventId: string;
-  type: string;
-  data: Record<string, unknown>;
-}
+export type { Summary, SummaryInput as EventForSummary };
 
-export interface Summary {
-  text: string;
-  source: 'llm' | 'offline';
-  model: string | null;
-}
-
-/** The one seam the delivery path calls; it never throws and never waits past the deadline. */
+/**
+ * The one seam the delivery path calls. Backed by SummaryEngine: the provider cascade when
+ * LLM_PROVIDERS is set, the offline summariser otherwise or whenever a model cannot answer in
+ * time. It never throws and never waits past LLM_SUMMARY_DEADLINE_MS.
+ */
 @Injectable()
-export class SummaryService {
-  async forEvent(event: EventForSummary): Promise<Summary> {
-    return { text: offlineSummary(event.type, event.data), source: 'offline', model: null };
+export class SummaryService implements OnModuleDestroy {
+  private readonly logger = new Logger(SummaryService.name);
+  private readonly engine: SummaryEngine;
+
+  constructor(db: Db, @Inject(APP_CONFIG) config: AppConfig) {
+    this.engine = new SummaryEngine(config.llm, new PgSummaryStore(db.pool), {
+      // Only ids and the failing stage: event data and provider keys never reach the log.
+      onError: (error, context) =>
+        this.logger.warn({ eventId: context.eventId, stage: context.stage, error: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }, 'summary fell back to offline'),
+    });
+  }
+
+  forEvent(event: SummaryInput): Promise<Summary> {
+    return this.engine.summarise(event);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.engine.close();
   }
 }
