@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { newId } from '../common/ids';
@@ -19,7 +19,7 @@ export const USER_AGENT = 'webhook-delivery-service/0.1';
  * attempt; retries are new jobs with their own run_at (RETRY_SCHEDULE, jitter, Retry-After).
  */
 @Injectable()
-export class DeliveryAttemptService implements OnModuleDestroy {
+export class DeliveryAttemptService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryAttemptService.name);
   private readonly sender: HttpSender;
   private readonly summariesInFlight = new Map<string, Promise<PayloadSummary>>();
@@ -38,7 +38,8 @@ export class DeliveryAttemptService implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the worker stopped (WorkerService.onModuleDestroy): no attempt can start on a closed client. */
+  async onApplicationShutdown(): Promise<void> {
     await this.sender.close();
   }
 

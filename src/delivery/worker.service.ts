@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { Logger as WorkerLogger, Runner, run } from 'graphile-worker';
@@ -25,7 +25,7 @@ function scopeIds(scope: { workerId?: string; taskIdentifier?: string; jobId?: s
  * completed in batches; the heartbeat lets live workers unlock the jobs of dead ones.
  */
 @Injectable()
-export class WorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
   private runner: Runner | null = null;
   private pool: Pool | null = null;
@@ -89,7 +89,8 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     this.logger.log({ concurrency, processId }, 'delivery worker started');
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First in the shutdown: in-flight jobs finish while the HTTP client, summaries and database are still open. */
+  async onModuleDestroy(): Promise<void> {
     // Keep beating while in-flight jobs finish: without a heartbeat their locks look dead to other
     // processes, which would run them a second time while this one still sends.
     const runner = this.runner;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
 import { Summary, SummaryEngine, SummaryInput } from './summary.engine';
@@ -12,7 +12,7 @@ export type { Summary, SummaryInput as EventForSummary };
  * time. It never throws and never waits past LLM_SUMMARY_DEADLINE_MS.
  */
 @Injectable()
-export class SummaryService implements OnModuleDestroy {
+export class SummaryService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(SummaryService.name);
   private readonly engine: SummaryEngine;
 
@@ -28,7 +28,8 @@ export class SummaryService implements OnModuleDestroy {
     return this.engine.summarise(event);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the worker stopped, so in-flight deliveries keep their summaries. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.engine.close();
   }
 }

@@ -85,7 +85,7 @@ describe('delivery payload', () => {
       const done = await waitForStatus(app, tenantId, d.id, 'succeeded');
       expect(done.attempts.map((a: any) => a.responseStatus)).toEqual([500, 200]);
     } finally {
-      receiver.respondWith((_req, res) => res.writeHead(200).end('ok'));
+      receiver.respondWith((_req, res) => void res.writeHead(200).end('ok'));
     }
   });
 

@@ -17,7 +17,11 @@ export interface TestApp {
 
 /** Boots the real application (API and worker) on a random port against a fresh database. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+  return startTestAppOn(await createTestDatabase(), env);
+}
+
+/** Boots the app on an existing test database (a second process of a crash test); close() drops it. */
+export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({
     ADMIN_TOKEN,
     ALLOW_PRIVATE_TARGETS: 'true',

@@ -1,0 +1,82 @@
+import { RetentionService } from '../../src/delivery/retention.service';
+import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
+import { onlyDelivery, waitForStatus } from '../support/deliveries';
+import { TestReceiver } from '../support/receiver';
+
+/** SPEC §8: old payloads and response bodies go; the delivery log stays, marked expired. */
+describe('retention', () => {
+  let app: TestApp;
+  let receiver: TestReceiver;
+  let tenantId: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ RETENTION_DAYS: '30', LOG_LEVEL: 'error' });
+    receiver = await new TestReceiver().start();
+    receiver.respondWith((_req, res) => void res.writeHead(200).end('receiver said hello'));
+    tenantId = await createTenant(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await receiver?.stop();
+  });
+
+  it('expires old event data and response bodies, keeps the log rows, and refuses to retry an expired event', async () => {
+    await createEndpoint(app, tenantId, { url: `${receiver.url}/keep`, eventTypes: ['ret.*'] });
+    const old = await publish(app, tenantId, 'ret.old', { email: 'someone@example.com', amount: 5 });
+    const fresh = await publish(app, tenantId, 'ret.fresh', { amount: 6 });
+    const oldD = await onlyDelivery(app, tenantId, old.id);
+    const freshD = await onlyDelivery(app, tenantId, fresh.id);
+    await waitForStatus(app, tenantId, oldD.id, 'succeeded');
+    await waitForStatus(app, tenantId, freshD.id, 'succeeded');
+
+    await app.db.pool.query(`update events set created_at = now() - interval '31 days' where id = $1`, [old.id]);
+    await app.db.pool.query(`update attempts set started_at = now() - interval '31 days' where delivery_id = $1`, [oldD.id]);
+
+    const result = await app.app.get(RetentionService).run();
+    expect(result).toEqual({ events: 1, attempts: 1 });
+
+    const oldEvent = (await app.request('GET', `/v1/tenants/${tenantId}/events/${old.id}`)).body;
+    expect(oldEvent).toMatchObject({ id: old.id, type: 'ret.old', data: null, expired: true });
+    expect(JSON.stringify(oldEvent)).not.toContain('someone@example.com');
+    expect(oldEvent.deliveries).toHaveLength(1);
+    expect(oldEvent.deliveries[0]).toMatchObject({ id: oldD.id, status: 'succeeded' });
+    const oldDetail = await getDelivery(app, tenantId, oldD.id);
+    expect(oldDetail.status).toBe('succeeded');
+    expect(oldDetail.attempts).toHaveLength(1);
+    expect(oldDetail.attempts[0]).toMatchObject({ responseStatus: 200, responseBody: null, expired: true });
+    const { rows } = await app.db.pool.query(`select data, summary from events where id = $1`, [old.id]);
+    expect(rows[0].data).toBeNull();
+
+    // Newer rows are untouched.
+    const freshEvent = (await app.request('GET', `/v1/tenants/${tenantId}/events/${fresh.id}`)).body;
+    expect(freshEvent).toMatchObject({ data: { amount: 6 }, expired: false });
+    expect((await getDelivery(app, tenantId, freshD.id)).attempts[0]).toMatchObject({ responseBody: 'receiver said hello', expired: false });
+
+    // A manual retry of an expired event cannot send its payload.
+    const retry = await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${oldD.id}/retry`);
+    expect(retry.status).toBe(409);
+    expect(retry.body.message).toMatch(/expired/);
+    const freshRetry = await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${freshD.id}/retry`);
+    expect(freshRetry.status).toBe(202);
+
+    // Running again finds nothing more to do.
+    expect(await app.app.get(RetentionService).run()).toEqual({ events: 0, attempts: 0 });
+  });
+
+  it('a pending delivery of an expired event ends failed without a request', async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/late`, eventTypes: ['late.*'], enabled: false });
+    const event = await publish(app, tenantId, 'late.one', { a: 1 });
+    expect(event.deliveries).toBe(0);
+    // Simulate a delivery still queued when its event expired: enable, expire, then queue it.
+    await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/enable`);
+    await app.db.pool.query(`update events set created_at = now() - interval '31 days' where id = $1`, [event.id]);
+    await app.app.get(RetentionService).run();
+    const { rows } = await app.db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
+       values ('dlv_' || substr($1, 5), $2, $1, $3, 'late.one', now()) returning id`, [event.id, tenantId, ep.id]);
+    await app.db.pool.query(`select graphile_worker.add_job('deliver', json_build_object('d', $1::text, 'n', 1))`, [rows[0].id]);
+    const done = await waitForStatus(app, tenantId, rows[0].id, 'failed');
+    expect(done.attempts).toHaveLength(0);
+    expect(receiver.forPath('/late')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,34 @@
+/* eslint-disable */
+// Runs the real application in a child process, so a test can kill it (SIGKILL) mid-attempt.
+// TypeScript is compiled on the fly with @swc/core, like jest does. Environment: CHILD_DATABASE_URL
+// plus the app's own variables. Prints "READY <port>" once listening.
+const { transformSync } = require('@swc/core');
+const Module = require('node:module');
+const fs = require('node:fs');
+
+const options = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+Module._extensions['.ts'] = function (module, filename) {
+  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename });
+  module._compile(code, filename);
+};
+// Some dependencies of @fastify/static ship ESM only (jest transforms them); Node 20.19+ can require them.
+
+(async () => {
+  const { createHttpApp } = require('../../src/bootstrap');
+  const { loadConfig } = require('../../src/config/config');
+  const config = loadConfig(process.env);
+  const app = await createHttpApp(config, 'all', process.env.CHILD_DATABASE_URL);
+  await app.listen(0, '127.0.0.1');
+  process.stdout.write(`READY ${app.getHttpServer().address().port}\n`);
+})().catch((error) => {
+  process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+  process.exit(1);
+});
