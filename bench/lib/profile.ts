@@ -111,6 +111,29 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
   };
 }
 
+/** Who calls `leaf` (self time of frames named so), by their nearest `depth` caller frames. */
+export function callersOf(file: string, leaf: string, depth = 4, n = 15): ProfileRow[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    byId.set(node.id, node);
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const chains = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    total += us;
+    if (byId.get(id)?.callFrame.functionName !== leaf) return;
+    const names: string[] = [];
+    for (let cur = parent.get(id); cur !== undefined && names.length < depth; cur = parent.get(cur)) names.push(frameName(byId.get(cur)!.callFrame));
+    const key = names.join(' < ');
+    chains.set(key, (chains.get(key) ?? 0) + us);
+  });
+  return top(chains, total, n);
+}
+
 export function formatProfile(s: ProfileSummary): string {
   const lines = [`${s.file}: ${s.totalMs} ms sampled, ${s.busyMs} ms busy (not idle)`];
   const section = (title: string, rows: ProfileRow[]) => {

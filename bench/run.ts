@@ -1,0 +1,599 @@
+/**
+ * `npm run bench [-- --quick] [-- --profile=api|worker|api,worker]`
+ *
+ * Starts a database (DATABASE_URL or a throw-away embedded PostgreSQL), a receiver in its own
+ * process, the service as `node dist/src/main.js api` + `... worker`, and measures in one run:
+ * the raw limits (HTTP POSTs to the receiver, graphile-worker no-op jobs), then 1 -> 1,
+ * 1 -> 10 fan-out and a steady-rate latency scenario. Prints a table and writes
+ * bench/results/latest.json. Every child and the embedded database are stopped at the end,
+ * on errors and on SIGINT/SIGTERM.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, request } from 'undici';
+import { loadConfig } from '../src/config/config';
+import { migrateDatabase } from '../src/database/migrate';
+import type { BucketStats, ReceiverRequest } from './receiver';
+import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmaster, tail } from './lib/children';
+import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
+import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
+import { formatProfile, summariseProfile } from './lib/profile';
+import { rate, round, summarise } from './lib/stats';
+
+const ROOT = resolve(__dirname, '..', '..');
+const DIST = join(ROOT, 'dist');
+const RESULTS = join(ROOT, 'bench', 'results');
+
+interface Mode {
+  name: 'full' | 'quick';
+  warmupEvents: number;
+  rawWarmupMs: number;
+  rawMs: number;
+  noopJobs: number;
+  oneToOneEvents: number;
+  fanOutEvents: number;
+  fanOutEndpoints: number;
+  steadySeconds: number;
+  maxPublishMs: number;
+  deliveryWaitMs: number;
+  overallTimeoutMs: number;
+}
+
+const FULL: Mode = {
+  name: 'full', warmupEvents: 1000, rawWarmupMs: 2000, rawMs: 10_000, noopJobs: 60_000, oneToOneEvents: 30_000,
+  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 8 * 60_000,
+};
+const QUICK: Mode = {
+  name: 'quick', warmupEvents: 300, rawWarmupMs: 1000, rawMs: 3000, noopJobs: 15_000, oneToOneEvents: 4_000,
+  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 3 * 60_000,
+};
+
+interface Options {
+  mode: Mode;
+  profile: Set<'api' | 'worker'>;
+  publishConcurrency: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  let mode = FULL;
+  const profile = new Set<'api' | 'worker'>();
+  let publishConcurrency = 64;
+  for (const arg of argv) {
+    if (arg === '--quick') mode = QUICK;
+    else if (arg.startsWith('--profile=')) {
+      for (const role of arg.slice('--profile='.length).split(',')) {
+        if (role !== 'api' && role !== 'worker') throw new Error(`--profile takes api, worker or api,worker, got "${role}"`);
+        profile.add(role);
+      }
+    } else if (arg.startsWith('--concurrency=')) publishConcurrency = Number(arg.slice('--concurrency='.length));
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write('npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --concurrency=64]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument "${arg}"`);
+  }
+  if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1) throw new Error('--concurrency must be a positive integer');
+  return { mode, profile, publishConcurrency };
+}
+
+const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** Everything that must be undone, in one place, for success, errors and signals alike. */
+class Cleanup {
+  workDir: string | null = null;
+  children: ChildSet | null = null;
+  database: BenchDatabase | null = null;
+  databases: string[] = [];
+  rss: RssSampler | null = null;
+  cpu: CpuMeter | null = null;
+  private done: Promise<void> | null = null;
+
+  run(keepWorkDir: boolean): Promise<void> {
+    this.done ??= (async () => {
+      this.rss?.stop();
+      this.cpu?.stop();
+      await this.children?.stopAll().catch(() => undefined);
+      if (this.database && !this.database.embedded) {
+        for (const name of this.databases) await dropDatabase(this.database.adminUrl, name).catch(() => undefined);
+      }
+      await this.database?.embedded?.stop().catch(() => undefined);
+      if (this.workDir && !keepWorkDir) rmSync(this.workDir, { recursive: true, force: true });
+    })();
+    return this.done;
+  }
+}
+
+class ReceiverClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, (value: unknown) => void>();
+
+  constructor(readonly child: ManagedChild, readonly origin: string) {
+    child.proc.on('message', (message: { reqId?: number; result?: unknown }) => {
+      if (message.reqId !== undefined) {
+        this.pending.get(message.reqId)?.(message.result);
+        this.pending.delete(message.reqId);
+      }
+    });
+  }
+
+  stats(bucket: string, arrivals = false): Promise<BucketStats> {
+    return this.call({ reqId: this.nextId++, cmd: 'stats', bucket, arrivals }) as Promise<BucketStats>;
+  }
+
+  private call(message: ReceiverRequest): Promise<unknown> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error('receiver did not answer over IPC within 15 s')), 15_000);
+      this.pending.set(message.reqId, (value) => {
+        clearTimeout(timer);
+        resolvePromise(value);
+      });
+      this.child.proc.send(message);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const { mode } = options;
+  if (!existsSync(join(DIST, 'src', 'main.js'))) throw new Error('dist/src/main.js is missing: run `npm run build` (npm run bench does it)');
+  const cleanup = new Cleanup();
+  let failed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping every child process and the database`);
+    failed = true;
+    void cleanup.run(false).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('exit', () => cleanup.children?.killAllNow());
+  const overall = setTimeout(() => {
+    log(`overall time limit of ${mode.overallTimeoutMs / 1000} s passed: aborting`);
+    failed = true;
+    void cleanup.run(true).finally(() => process.exit(1));
+  }, mode.overallTimeoutMs);
+  overall.unref();
+
+  try {
+    await benchmark(options, cleanup);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    clearTimeout(overall);
+    log('stopping the service, the receiver and the database');
+    await cleanup.run(failed);
+    if (failed && cleanup.workDir) log(`logs kept in ${join(cleanup.workDir, 'logs')}`);
+  }
+}
+
+async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
+  const { mode } = options;
+  const startedAt = new Date();
+  const workDir = mkdtempSync(join(tmpdir(), 'whk-bench-'));
+  cleanup.workDir = workDir;
+  const logDir = join(workDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const children = new ChildSet(logDir);
+  cleanup.children = children;
+
+  // Every setting of the worker (concurrency etc.) comes from the same env the service sees.
+  const serviceConfig = loadConfig(process.env);
+  const concurrency = serviceConfig.workerConcurrency;
+
+  const busyBefore = await cpuBusyShare(1000);
+  const loadBefore = loadavg();
+  if (busyBefore !== null && busyBefore > 0.15) {
+    log(`WARNING: the machine is not idle (${Math.round(busyBefore * 100)} % CPU busy before the run, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}): figures will be low and noisy`);
+  }
+  log(`mode ${mode.name}; starting the database`);
+  const database = await startDatabase(workDir);
+  cleanup.database = database;
+  const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
+  const mainDb = `whk_bench_${suffix}`;
+  const noopDb = `whk_bench_noop_${suffix}`;
+  cleanup.databases.push(mainDb, noopDb);
+  const databaseUrl = await createDatabase(database.adminUrl, mainDb);
+  const noopUrl = await createDatabase(database.adminUrl, noopDb);
+  await migrateDatabase(databaseUrl);
+  const [{ server_version: pgVersion }] = await sql<{ server_version: string }>(databaseUrl, 'show server_version');
+  log(`PostgreSQL ${pgVersion} (${database.notes})`);
+
+  // Receiver, in its own process.
+  const receiverChild = children.node('receiver', join(DIST, 'bench', 'receiver.js'), [], { ...process.env, NODE_OPTIONS: '' }, { ipc: true });
+  const receiverPort = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`receiver did not start; log: ${receiverChild.logFile}`)), 10_000);
+    receiverChild.proc.on('message', (m: { ready?: boolean; port?: number }) => {
+      if (m.ready) {
+        clearTimeout(timer);
+        resolvePort(m.port!);
+      }
+    });
+  });
+  const receiverOrigin = `http://127.0.0.1:${receiverPort}`;
+  const receiver = new ReceiverClient(receiverChild, receiverOrigin);
+  log(`receiver on ${receiverOrigin}`);
+
+  // Raw limit (b) first, while nothing else runs: graphile-worker no-op jobs, own process and database.
+  log(`raw limit: ${mode.noopJobs} graphile-worker no-op jobs (concurrency ${concurrency}, localQueue, batched completion)`);
+  const noopChild = children.node('noop-worker', join(DIST, 'bench', 'noop-worker.js'), [],
+    { ...process.env, NODE_OPTIONS: '', NOOP_DATABASE_URL: noopUrl, NOOP_JOBS: String(mode.noopJobs) }, { ipc: true, expectExit: true });
+  const noop = await new Promise<{ jobs: number; completed: number; leftInQueue: number; ms: number; jobsPerSec: number }>((resolveNoop, reject) => {
+    noopChild.proc.on('message', (m) => resolveNoop(m as never));
+    void noopChild.exited.then(() => setTimeout(() => reject(new Error(`no-op worker gave no result; log:\n${tail(noopChild.logFile)}`)), 100));
+  });
+  await noopChild.exited;
+  log(`  ${noop.jobsPerSec} jobs/s (${noop.completed}/${noop.jobs} in ${noop.ms} ms)`);
+
+  // The service, as a user runs it.
+  const apiPort = await freePort();
+  const adminToken = `bench_${randomBytes(16).toString('hex')}`;
+  const profileDir = RESULTS;
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const serviceEnv = (): NodeJS.ProcessEnv => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ['LLM_PROVIDERS', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL']) delete env[name];
+    return {
+      ...env,
+      DATABASE_URL: databaseUrl,
+      ADMIN_TOKEN: adminToken,
+      PORT: String(apiPort),
+      HOST: '127.0.0.1',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: join(workDir, 'data'),
+      NODE_OPTIONS: '',
+    };
+  };
+  log(`starting the service: node dist/src/main.js api (port ${apiPort}) and node dist/src/main.js worker${options.profile.size ? ` (cpu profile: ${[...options.profile].join(', ')})` : ''}`);
+  // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line: node --cpu-prof dist/src/main.js worker.
+  const nodeArgs = (role: 'api' | 'worker') =>
+    options.profile.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${role}-${stamp}.cpuprofile`] : [];
+  const api = children.node('api', join(DIST, 'src', 'main.js'), ['api'], serviceEnv(), { nodeArgs: nodeArgs('api') });
+  const worker = children.node('worker', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
+  const apiOrigin = `http://127.0.0.1:${apiPort}`;
+  await waitFor('GET /health/ready answering 200', 90_000, children, async () => {
+    try {
+      const res = await request(`${apiOrigin}/health/ready`);
+      await res.body.dump();
+      return res.statusCode === 200;
+    } catch {
+      return false;
+    }
+  });
+  const rss = new RssSampler({ api: api.proc.pid!, worker: worker.proc.pid! });
+  cleanup.rss = rss;
+  rss.start();
+  const cpu = new CpuMeter(
+    { api: api.proc.pid!, worker: worker.proc.pid!, receiver: receiverChild.proc.pid! },
+    database.embedded ? findPostmaster(join(workDir, 'pg', 'data')) : null,
+  );
+  cpu.start();
+  cleanup.cpu = cpu;
+  /** CPU ms per component while `fn` runs, and per unit of work. */
+  const measured = async <T>(units: () => number, fn: () => Promise<T>): Promise<T & { cpuMs: Record<string, number>; cpuMsPerUnit: Record<string, number> }> => {
+    const before = cpu.snapshot();
+    const result = await fn();
+    const cpuMs = CpuMeter.delta(before, cpu.snapshot());
+    const n = Math.max(1, units());
+    return { ...result, cpuMs, cpuMsPerUnit: Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / n, 3)])) };
+  };
+
+  const admin = async <T>(method: 'POST' | 'GET', path: string, body?: unknown): Promise<T> => {
+    const res = await request(`${apiOrigin}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const tenantWithEndpoints = async (name: string, paths: string[]): Promise<string> => {
+    const tenant = await admin<{ id: string }>('POST', '/v1/tenants', { name });
+    for (const path of paths) await admin('POST', `/v1/tenants/${tenant.id}/endpoints`, { url: `${receiverOrigin}${path}`, description: name });
+    return tenant.id;
+  };
+  const warmTenant = await tenantWithEndpoints('bench warm-up', ['/warm']);
+  const oneTenant = await tenantWithEndpoints('bench 1->1', ['/s1']);
+  const fanTenant = await tenantWithEndpoints('bench fan-out', Array.from({ length: mode.fanOutEndpoints }, (_, i) => `/s2/e${i}`));
+  const steadyTenant = await tenantWithEndpoints('bench steady', ['/s3']);
+
+  const publishPool = new Pool(apiOrigin, { connections: options.publishConcurrency, pipelining: 1, keepAliveTimeout: 60_000 });
+  const publisher = new Publisher(publishPool, adminToken);
+  const eventsPath = (tenantId: string) => `/v1/tenants/${tenantId}/events`;
+
+  // Warm-up: JIT, connection pools, the receiver's keep-alive sockets; and a real delivery to copy for the raw test.
+  rss.setPhase('warm-up');
+  log(`warm-up: ${mode.warmupEvents} events`);
+  const warm = await publisher.burst(eventsPath(warmTenant), mode.warmupEvents, 16, 60_000);
+  if (warm.accepted === 0) throw new Error(`warm-up publishes all failed: ${warm.errorSamples.join(' | ')}`);
+  const warmStats = await waitForDeliveries(receiver, children, 'warm', warm.expectedDeliveries, 60_000);
+  if (!warmStats.sample) throw new Error('no delivery arrived during the warm-up');
+  const sample = warmStats.sample;
+  const deliveryHeaders = Object.fromEntries(
+    Object.entries(sample.headers).filter(([k]) => !['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(k)),
+  );
+
+  // Raw limit (a): the same receiver, a delivery's headers and body, the worker's concurrency.
+  rss.setPhase('raw-http');
+  const rawConnections = 32; // HttpSender's default connections per origin
+  log(`raw limit: HTTP POSTs to the receiver, ${Buffer.byteLength(sample.body)} B body, ${concurrency} in flight over ${rawConnections} keep-alive connections, ${mode.rawMs / 1000} s`);
+  let rawRequests = 0;
+  const raw = await measured(() => rawRequests, async () => {
+    const r = await rawHttp(receiverOrigin, '/raw', deliveryHeaders, sample.body, concurrency, rawConnections, mode.rawWarmupMs, mode.rawMs);
+    rawRequests = r.requests * ((r.ms + mode.rawWarmupMs) / r.ms); // CPU covers the warm-up too
+    return r;
+  });
+  log(`  ${raw.perSec} POSTs/s`);
+  if (raw.perSec === 0) throw new Error('raw HTTP rate is 0: the receiver did not answer');
+
+  // Scenario 1 and 2: bursts.
+  const burst = async (label: string, bucket: string, tenantId: string, events: number) => {
+    rss.setPhase(label);
+    log(`${label}: publishing ${events} events, ${options.publishConcurrency} in flight`);
+    let accepted = 0;
+    const result = await measured(() => accepted, async () => {
+      const out = await publisher.burst(eventsPath(tenantId), events, options.publishConcurrency, mode.maxPublishMs);
+      accepted = out.accepted;
+      log(`  accepted ${out.accepted}/${out.sent} at ${rate(out.accepted, out.lastResponseAt - out.firstSendAt)}/s; waiting for ${out.expectedDeliveries} deliveries`);
+      const stats = await waitForDeliveries(receiver, children, bucket, out.expectedDeliveries, mode.deliveryWaitMs);
+      return scenarioResult(out, stats, raw.perSec);
+    });
+    log(`  delivered ${result.delivered}/${result.expectedDeliveries} at ${result.deliveriesPerSec}/s end to end; CPU ms per event: ${formatCpu(result.cpuMsPerUnit)}`);
+    return result;
+  };
+  const oneToOne = await burst('1->1', 's1', oneTenant, mode.oneToOneEvents);
+  await settle(databaseUrl);
+  const fanOut = await burst(`1->${mode.fanOutEndpoints}`, 's2', fanTenant, mode.fanOutEvents);
+  await settle(databaseUrl);
+
+  // Scenario 3: steady rate at 25 % of the measured maximum 1->1 delivery rate.
+  const steadyRate = Math.max(1, Math.round(oneToOne.deliveriesPerSec * 0.25));
+  rss.setPhase('steady');
+  log(`steady: ${steadyRate} events/s (25 % of ${oneToOne.deliveriesPerSec}/s) for ${mode.steadySeconds} s`);
+  let steadyAccepted = 0;
+  const steadyMeasured = await measured(() => steadyAccepted, async () => {
+    const out = await publisher.steady(eventsPath(steadyTenant), steadyRate, mode.steadySeconds, 1024);
+    steadyAccepted = out.accepted;
+    const stats = await waitForDeliveries(receiver, children, 's3', out.expectedDeliveries, mode.deliveryWaitMs);
+    return { lateSends: out.lateSends, ...scenarioResult(out, stats, raw.perSec) };
+  });
+  const steady = { targetRatePerSec: steadyRate, seconds: mode.steadySeconds, ...steadyMeasured };
+  log(`  p50 ${steady.latencyMs.p50} ms, p95 ${steady.latencyMs.p95} ms, p99 ${steady.latencyMs.p99} ms`);
+  rss.setPhase('end');
+  rss.stop();
+  await publishPool.close();
+
+  // The delivery log must hold every attempt the receiver saw.
+  await settle(databaseUrl);
+  const statusRows = await sql<{ status: string; n: number }>(databaseUrl, `select status, count(*)::int as n from deliveries group by status order by status`);
+  const [{ n: attemptRows }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from attempts`);
+  const [{ n: jobsLeft }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
+  let receivedTotal = 0;
+  for (const bucket of ['warm', 's1', 's2', 's3']) receivedTotal += (await receiver.stats(bucket)).count;
+
+  // Stop the service before reading profiles: --cpu-prof writes at exit.
+  await children.stop(api);
+  await children.stop(worker);
+  const profiles = options.profile.size ? readdirSync(RESULTS).filter((f) => f.endsWith(`${stamp}.cpuprofile`)).map((f) => join(RESULTS, f)) : [];
+
+  const mb = (v: number | undefined) => (v === undefined ? null : round(v, 1));
+  const results = {
+    date: startedAt.toISOString(),
+    durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
+    mode: mode.name,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      memoryMb: Math.round(totalmem() / 2 ** 20),
+      platform: `${process.platform} ${release()}`,
+      node: process.version,
+      postgres: pgVersion,
+      database: database.notes,
+      cpuBusyBeforeRun: busyBefore === null ? null : round(busyBefore, 2),
+      loadAverageBefore: loadBefore.map((l) => round(l, 2)),
+      loadAverageAfter: loadavg().map((l) => round(l, 2)),
+    },
+    settings: {
+      workerConcurrency: concurrency,
+      publishConcurrency: options.publishConcurrency,
+      apiProcesses: 1,
+      workerProcesses: 1,
+      summaries: 'on (offline summariser; endpoints use the default summaries: true, LLM_PROVIDERS unset)',
+      deliveredBodyBytes: Buffer.byteLength(sample.body),
+      publishedBodyBytes: Buffer.byteLength(eventBody(0)),
+      profiled: [...options.profile],
+    },
+    raw: {
+      httpPostsPerSec: raw.perSec,
+      http: { cpuMs: raw.cpuMs, cpuMsPerRequest: raw.cpuMsPerUnit, requests: raw.requests, ms: raw.ms, bodyBytes: raw.bodyBytes, concurrency: raw.concurrency, connections: raw.connections, non2xx: raw.non2xx, errors: raw.errors, latencyMs: summarise(raw.responseMs) },
+      noopJobsPerSec: noop.jobsPerSec,
+      noop,
+    },
+    scenarios: { oneToOne, fanOut: { endpoints: mode.fanOutEndpoints, ...fanOut }, steady },
+    rssMb: {
+      peak: { api: mb(rss.peak.api), worker: mb(rss.peak.worker), total: mb(rss.peak.total) },
+      byPhase: Object.fromEntries(Object.entries(rss.phasePeaks).map(([phase, v]) => [phase, { api: mb(v.api), worker: mb(v.worker), total: mb(v.total) }])),
+    },
+    errors: {
+      non2xxPublishes: oneToOne.non2xx + fanOut.non2xx + steady.non2xx + warm.non2xx,
+      publishNetworkErrors: oneToOne.networkErrors + fanOut.networkErrors + steady.networkErrors + warm.networkErrors,
+      missingDeliveries: oneToOne.missing + fanOut.missing + steady.missing,
+      duplicateDeliveries: oneToOne.duplicates + fanOut.duplicates + steady.duplicates,
+    },
+    deliveryLog: { deliveriesByStatus: Object.fromEntries(statusRows.map((r) => [r.status, r.n])), attemptRows, requestsReceived: receivedTotal, jobsLeftInQueue: jobsLeft },
+    profiles: profiles.map((file) => summariseProfile(file, 25)),
+  };
+  const targets = checkTargets(results);
+  const output = { ...results, targets };
+  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(output, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(output, targets)}\n`);
+  for (const p of results.profiles) process.stdout.write(`\n${formatProfile(p)}\n`);
+  log(`wrote ${join('bench', 'results', 'latest.json')}`);
+  if (targets.some((t) => !t.met)) log('some targets are not met (see the table)');
+}
+
+type ScenarioResult = ReturnType<typeof scenarioResult> & { cpuMsPerUnit: Record<string, number> };
+
+function formatCpu(perUnit: Record<string, number>): string {
+  return ['api', 'worker', 'postgres', 'receiver', 'loadGenerator', 'total']
+    .filter((k) => perUnit[k] !== undefined)
+    .map((k) => `${k} ${perUnit[k].toFixed(2)}`)
+    .join(', ');
+}
+
+function scenarioResult(out: PublishOutcome, stats: BucketStats, rawPerSec: number) {
+  const latencies: number[] = [];
+  for (const [id, arrival] of stats.arrivals ?? []) {
+    const sent = out.publishedAt.get(id);
+    if (sent !== undefined) latencies.push(arrival - sent);
+  }
+  const publishMs = out.lastResponseAt - out.firstSendAt;
+  const endToEndMs = (stats.last ?? out.firstSendAt) - out.firstSendAt;
+  const acceptedPerSec = rate(out.accepted, publishMs);
+  const deliveriesPerSec = rate(stats.unique, endToEndMs);
+  return {
+    published: out.sent,
+    accepted: out.accepted,
+    non2xx: out.non2xx,
+    networkErrors: out.networkErrors,
+    statusCounts: out.statusCounts,
+    errorSamples: out.errorSamples,
+    publishSeconds: round(publishMs / 1000, 2),
+    acceptedPerSec,
+    acceptedRatio: round(acceptedPerSec / rawPerSec, 3),
+    expectedDeliveries: out.expectedDeliveries,
+    delivered: stats.unique,
+    missing: Math.max(0, out.expectedDeliveries - stats.unique),
+    duplicates: stats.duplicates,
+    endToEndSeconds: round(endToEndMs / 1000, 2),
+    deliveriesPerSec,
+    deliveriesRatio: round(deliveriesPerSec / rawPerSec, 3),
+    publishResponseMs: summarise(out.responseMs),
+    latencyMs: summarise(latencies),
+  };
+}
+
+async function waitFor(what: string, timeoutMs: number, children: ChildSet, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    children.assertAlive();
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Polls the receiver until `expected` distinct deliveries arrived in `bucket`, or the timeout; then returns its stats with arrivals. */
+async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, bucket: string, expected: number, timeoutMs: number): Promise<BucketStats> {
+  const deadline = Date.now() + timeoutMs;
+  let lastCount = -1;
+  let lastProgress = Date.now();
+  for (;;) {
+    children.assertAlive();
+    const stats = await receiver.stats(bucket);
+    if (stats.unique >= expected) break;
+    if (stats.unique !== lastCount) {
+      lastCount = stats.unique;
+      lastProgress = Date.now();
+    }
+    if (Date.now() > deadline || Date.now() - lastProgress > Math.min(timeoutMs, 30_000)) {
+      log(`  gave up waiting: ${stats.unique}/${expected} deliveries in "${bucket}"`);
+      break;
+    }
+    await sleep(50);
+  }
+  return receiver.stats(bucket, true);
+}
+
+/** Lets the batched completions and attempt records land before the next phase. */
+async function settle(databaseUrl: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'deliver'`);
+    if (n === 0) break;
+    await sleep(100);
+  }
+  await sleep(500);
+}
+
+interface Target {
+  name: string;
+  target: string;
+  value: number | null;
+  met: boolean;
+}
+
+function checkTargets(r: {
+  raw: { httpPostsPerSec: number };
+  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult; steady: ScenarioResult };
+  rssMb: { peak: { api: number | null; worker: number | null; total: number | null } };
+  errors: { non2xxPublishes: number; publishNetworkErrors: number; missingDeliveries: number };
+}): Target[] {
+  const { oneToOne, fanOut, steady } = r.scenarios;
+  const p99 = steady.latencyMs.p99;
+  return [
+    { name: '1->1 deliveries/s / raw HTTP', target: '>= 0.25', value: oneToOne.deliveriesRatio, met: oneToOne.deliveriesRatio >= 0.25 },
+    { name: 'fan-out deliveries/s / raw HTTP', target: '>= 0.25', value: fanOut.deliveriesRatio, met: fanOut.deliveriesRatio >= 0.25 },
+    { name: '1->1 events accepted/s / raw HTTP', target: '>= 0.20', value: oneToOne.acceptedRatio, met: oneToOne.acceptedRatio >= 0.2 },
+    { name: 'steady p99 publish-to-delivery (ms)', target: '< 100', value: p99, met: p99 !== null && p99 < 100 },
+    { name: 'service RSS peak, api + worker (MB)', target: '< 300', value: r.rssMb.peak.total, met: (r.rssMb.peak.total ?? Infinity) < 300 },
+    { name: 'error responses + missing deliveries', target: '= 0', value: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries, met: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries === 0 },
+  ];
+}
+
+function formatTable(r: {
+  machine: { cpus: number; cpuModel: string | null; node: string; postgres: string; cpuBusyBeforeRun: number | null };
+  mode: string;
+  raw: { httpPostsPerSec: number; noopJobsPerSec: number; http: { bodyBytes: number; concurrency: number; connections: number } };
+  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult & { endpoints: number }; steady: ScenarioResult & { targetRatePerSec: number } };
+  rssMb: { peak: { api: number | null; worker: number | null; total: number | null } };
+  errors: { non2xxPublishes: number; publishNetworkErrors: number; missingDeliveries: number; duplicateDeliveries: number };
+}, targets: Target[]): string {
+  const rawHttp = r.raw.httpPostsPerSec;
+  const ratio = (v: number | null) => (v === null ? '' : (v / rawHttp).toFixed(2));
+  const { oneToOne, fanOut, steady } = r.scenarios;
+  const rows: Array<[string, string, string, string]> = [
+    ['raw HTTP POST/s to the receiver', String(rawHttp), '1.00', `${r.raw.http.bodyBytes} B body, ${r.raw.http.concurrency} in flight / ${r.raw.http.connections} conns`],
+    ['raw graphile-worker no-op jobs/s', String(r.raw.noopJobsPerSec), ratio(r.raw.noopJobsPerSec), 'same runner settings as the service'],
+    ['1->1 events accepted/s (HTTP)', String(oneToOne.acceptedPerSec), ratio(oneToOne.acceptedPerSec), 'target >= 0.20'],
+    ['1->1 deliveries/s end to end', String(oneToOne.deliveriesPerSec), ratio(oneToOne.deliveriesPerSec), 'target >= 0.25'],
+    ['1->1 publish-to-delivery p50/p99 ms (saturated)', `${oneToOne.latencyMs.p50}/${oneToOne.latencyMs.p99}`, '', 'queueing under full load'],
+    [`1->${fanOut.endpoints} events accepted/s (HTTP)`, String(fanOut.acceptedPerSec), ratio(fanOut.acceptedPerSec), ''],
+    [`1->${fanOut.endpoints} deliveries/s end to end`, String(fanOut.deliveriesPerSec), ratio(fanOut.deliveriesPerSec), 'target >= 0.25'],
+    ['1->1 CPU ms per event', formatCpu(oneToOne.cpuMsPerUnit), '', 'CPU time, immune to other load'],
+    [`1->${fanOut.endpoints} CPU ms per event`, formatCpu(fanOut.cpuMsPerUnit), '', `${fanOut.endpoints} deliveries each`],
+    [`steady ${steady.targetRatePerSec} events/s: latency p50 ms`, String(steady.latencyMs.p50), '', ''],
+    ['steady: latency p95 ms', String(steady.latencyMs.p95), '', ''],
+    ['steady: latency p99 ms', String(steady.latencyMs.p99), '', 'target < 100'],
+    ['steady: publish response p50/p99 ms', `${steady.publishResponseMs.p50}/${steady.publishResponseMs.p99}`, '', ''],
+    ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
+    ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
+    ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],
+  ];
+  const header: [string, string, string, string] = ['figure', 'value', 'x raw HTTP', 'note'];
+  const widths = [0, 1, 2, 3].map((i) => Math.max(header[i].length, ...rows.map((row) => row[i].length)));
+  const line = (row: string[]) => `| ${row.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join(' | ')} |`;
+  const out = [
+    `Benchmark (${r.mode}): ${r.machine.cpus} CPUs ${r.machine.cpuModel ?? ''}, Node ${r.machine.node}, PostgreSQL ${r.machine.postgres}` +
+      (r.machine.cpuBusyBeforeRun !== null ? `; CPU ${Math.round(r.machine.cpuBusyBeforeRun * 100)} % busy before the run` : ''),
+    line(header),
+    `|${widths.map((w, i) => (i === 1 || i === 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`,
+    ...rows.map(line),
+    '',
+    'targets:',
+    ...targets.map((t) => `  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${t.value} (${t.target})`),
+  ];
+  return out.join('\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
