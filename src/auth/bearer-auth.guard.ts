@@ -19,7 +19,11 @@ export class BearerAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeysRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.adminTokenHash = config.adminToken ? hashKey(config.adminToken) : null;
+  }
+
+  private readonly adminTokenHash: string | null;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -29,7 +33,7 @@ export class BearerAuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new UnauthorizedException('missing bearer token in the Authorization header');
 
-    if (this.config.adminToken && constantTimeEquals(token, this.config.adminToken)) {
+    if (this.adminTokenHash && constantTimeEquals(hashKey(token), this.adminTokenHash)) {
       request.principal = { kind: 'admin' };
       return true;
     }

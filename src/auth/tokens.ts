@@ -19,8 +19,9 @@ export function looksLikeTenantKey(token: string): boolean {
   return token.startsWith(TENANT_KEY_PREFIX) && token.length < 200;
 }
 
+/** Compares two hex digests of equal length without leaking where they differ. */
 export function constantTimeEquals(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  const ba = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
 }

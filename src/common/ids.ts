@@ -6,6 +6,19 @@ export type IdPrefix = 'ten' | 'key' | 'ep' | 'evt' | 'dlv' | 'att' | 'msg';
 
 let lastMs = 0;
 let lastRandom: Buffer = Buffer.alloc(10);
+// randomBytes per id is a syscall; draw 10-byte slices from a pool refilled every 409 ids.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function random10(): Buffer {
+  if (poolOffset + 10 > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const slice = Buffer.from(pool.subarray(poolOffset, poolOffset + 10));
+  poolOffset += 10;
+  return slice;
+}
 
 /**
  * Time-sortable ids: 48 bits of milliseconds then 80 random bits (ULID layout), so ordering
@@ -22,7 +35,7 @@ export function newId(prefix: IdPrefix): string {
       if (random[i] !== 0) break;
     }
   } else {
-    random = randomBytes(10);
+    random = random10();
     lastMs = now;
   }
   lastRandom = random;

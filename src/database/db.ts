@@ -15,6 +15,15 @@ export class Db {
     return result.rows;
   }
 
+  /**
+   * A named prepared statement: PostgreSQL parses and plans it once per connection. For the
+   * hot paths (publish, load, record) whose SQL never changes.
+   */
+  async prepared<T extends QueryResultRow>(name: string, text: string, params: unknown[], client: Queryable = this.pool): Promise<T[]> {
+    const result = await client.query<T>({ name, text, values: params });
+    return result.rows;
+  }
+
   async one<T extends QueryResultRow>(text: string, params?: unknown[], client: Queryable = this.pool): Promise<T | null> {
     const rows = await this.query<T>(text, params, client);
     return rows[0] ?? null;

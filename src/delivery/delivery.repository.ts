@@ -90,6 +90,8 @@ with input as (
     select row('${DELIVER_TASK}', json_build_object('d', i.delivery_id, 'n', i.retry_n), null, i.next_attempt_at,
                null, null, null, null)::graphile_worker.job_spec
       from input i where i.retry_n > 0))
+   -- add_jobs always NOTIFYs, and notifying commits are serialised: skip it when nothing is due
+   where exists (select 1 from input where retry_n > 0)
 ), health as (
   select endpoint_id, bool_or(outcome = 'ok') as any_ok, bool_or(outcome = 'gone') as gone
     from input group by endpoint_id
@@ -138,7 +140,7 @@ export class DeliveryRepository {
   private flushLoads(): void {
     const waiters = this.pendingLoads;
     this.pendingLoads = [];
-    this.db.query<DeliveryContext>(LOAD_SQL, [[...new Set(waiters.map((w) => w.id))]]).then(
+    this.db.prepared<DeliveryContext>('delivery_load', LOAD_SQL, [[...new Set(waiters.map((w) => w.id))]]).then(
       (rows) => {
         const byId = new Map(rows.map((r) => [r.id, r]));
         waiters.forEach((w) => w.resolve(byId.get(w.id) ?? null));
@@ -149,7 +151,7 @@ export class DeliveryRepository {
 
   async recordBatch(records: AttemptRecord[], disableAfterMs: number): Promise<void> {
     const col = <K extends keyof AttemptRecord>(key: K) => records.map((r) => r[key]);
-    await this.db.query(RECORD_SQL, [
+    await this.db.prepared('attempts_record', RECORD_SQL, [
       col('deliveryId'), col('attemptId'), col('trigger'), records.map((r) => r.startedAt.toISOString()), col('durationMs'),
       col('requestUrl'), col('responseStatus'), col('responseBody'), col('responseBodyEncoding'), col('responseBodyTruncated'),
       col('error'), col('newStatus'), records.map((r) => r.nextAttemptAt?.toISOString() ?? null), col('retryAttempt'),

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeSendError, HttpSender } from './http-sender';
+import { describeSendError, TIMED_OUT, HttpSender } from './http-sender';
 
 interface ReceivedRequest {
   method: string | undefined;
@@ -263,8 +263,10 @@ describe('describeSendError', () => {
   it('prefers the cause of an abort over the error it produced', () => {
     const aborted = new AbortController();
     aborted.abort();
+    const timedOut = new AbortController();
+    timedOut.abort(TIMED_OUT);
     const error = new DOMException('This operation was aborted', 'AbortError');
     expect(describeSendError(error, idle, aborted.signal)).toBe('aborted');
-    expect(describeSendError(error, aborted.signal, idle)).toBe('timeout');
+    expect(describeSendError(error, timedOut.signal, idle)).toBe('timeout');
   });
 });

@@ -32,7 +32,7 @@ const b32Digit = (expr: string) => `substr(${B32}, ((${expr}) % 32)::int + 1, 1)
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as t(id, tenant_id, type, data, idem_key)
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(id, tenant_id, type, data, idem_key, summary)
 ), known as (
   select i.* from input i where exists (select 1 from tenants t where t.id = i.tenant_id)
 ), idem as (
@@ -44,8 +44,8 @@ with input as (
 ), accepted as (
   select k.* from known k where k.idem_key is null or k.id in (select event_id from idem)
 ), ev as (
-  insert into events (id, tenant_id, type, data)
-  select id, tenant_id, type, data::json from accepted
+  insert into events (id, tenant_id, type, data, summary)
+  select id, tenant_id, type, data::json, summary::jsonb from accepted
   returning id, created_at
 ), eps as (
   select a.id as event_id, a.tenant_id, a.type, e.id as endpoint_id,
@@ -63,6 +63,7 @@ with input as (
   select graphile_worker.add_jobs(array(
     select row('${DELIVER_TASK}', json_build_object('d', dl.id, 'n', 1), null, null, null, null, null, null)::graphile_worker.job_spec
       from dl))
+   where exists (select 1 from dl)
 ), counts as (
   select event_id, count(*)::int as n from dl group by event_id
 )
@@ -79,6 +80,8 @@ export interface PublishRequest {
   type: string;
   dataJson: string;
   idempotencyKey: string | null;
+  /** Set at publish when no model is configured: the offline summary is a pure function of the event. */
+  summary: EventRow['summary'];
 }
 
 export interface PublishOutcome {
@@ -93,9 +96,10 @@ export class EventsRepository {
   constructor(private readonly db: Db) {}
 
   async publishBatch(requests: PublishRequest[]): Promise<Map<string, PublishOutcome>> {
-    const rows = await this.db.query<{ id: string; tenant_known: boolean; created_at: Date | null; deliveries: number }>(PUBLISH_BATCH_SQL, [
+    const rows = await this.db.prepared<{ id: string; tenant_known: boolean; created_at: Date | null; deliveries: number }>('events_publish', PUBLISH_BATCH_SQL, [
       requests.map((r) => r.id), requests.map((r) => r.tenantId), requests.map((r) => r.type),
       requests.map((r) => r.dataJson), requests.map((r) => r.idempotencyKey),
+      requests.map((r) => (r.summary ? JSON.stringify(r.summary) : null)),
     ]);
     return new Map(rows.map((r) => [r.id, { tenantKnown: r.tenant_known, createdAt: r.created_at, deliveries: r.deliveries }]));
   }

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { offlineSummary } from '../summaries/offline-summariser';
 import { NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
@@ -17,12 +19,15 @@ export class EventsService {
     private readonly deliveries: DeliveriesRepository,
     private readonly tenants: TenantsRepository,
     private readonly batcher: PublishBatcher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Answers only after the event, its deliveries and their jobs have committed. */
   async publish(tenantId: string, type: string, data: Record<string, unknown>, idempotencyKey: string | null): Promise<PublishedEventResponse> {
     const id = newId('evt');
-    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson: JSON.stringify(data), idempotencyKey });
+    // Without a model the summary is known now: storing it with the event spares the worker an UPDATE per event.
+    const summary = this.config.llm.providers.length === 0 ? { text: offlineSummary(type, data), source: 'offline' as const, model: null } : null;
+    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson: JSON.stringify(data), idempotencyKey, summary });
     if (!outcome.tenantKnown) throw new NotFoundError('tenant');
     if (outcome.createdAt !== null) {
       eventsPublished.inc();
