@@ -64,3 +64,18 @@ describe('offlineSummary', () => {
     expect(offlineSummary('thing.happened', { id: 12 })).toBe('Thing happened: 12.');
   });
 });
+
+describe('offlineSummary redaction of the fields it takes', () => {
+  it('never shows secrets, e-mail addresses, phone or card numbers, even under telling keys', () => {
+    const text = offlineSummary('payment.created', {
+      id: 'jane.doe@example.com',
+      title: 'call +44 20 7946 0958',
+      amount: 4111111111111111,
+      customer: { id: 'cus_1', email: 'x@y.z' },
+      status: 'token sk_live_abcdefghijklmnopqrstuvwx',
+      password: 'hunter2',
+    });
+    for (const secret of ['jane.doe@example.com', '7946', '4111111111111111', 'x@y.z', 'hunter2']) expect(text).not.toContain(secret);
+    expect(text).toContain('Payment created');
+  });
+});
