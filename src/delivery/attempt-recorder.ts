@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { AttemptRecord, DeliveryRepository } from './delivery.repository';
 
 const MAX_BATCH = 200;
-const MAX_WAIT_MS = 2;
+const MAX_WAIT_MS = 5;
 
 interface Waiter {
   record: AttemptRecord;
@@ -12,7 +12,7 @@ interface Waiter {
 }
 
 /**
- * Group commit for attempt records: records gathered for up to 2 ms (or 200) are written by
+ * Group commit for attempt records: records gathered for up to 5 ms (or 200) are written by
  * one statement. `record` resolves only after the statement holding it committed, so a job
  * never completes before its attempt is in the log.
  */

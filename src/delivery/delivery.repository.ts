@@ -47,6 +47,9 @@ export interface AttemptRecord {
   outcome: 'ok' | 'fail' | 'gone';
 }
 
+/** How long loads gather before one query fetches them all: jobs start over a few milliseconds. */
+const LOAD_BATCH_MS = 2;
+
 const LOAD_SQL = `
   select d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status,
          e.url, e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, e.secret, e.previous_secrets,
@@ -133,7 +136,7 @@ export class DeliveryRepository {
   load(deliveryId: string): Promise<DeliveryContext | null> {
     return new Promise((resolve, reject) => {
       this.pendingLoads.push({ id: deliveryId, resolve, reject });
-      if (this.pendingLoads.length === 1) setImmediate(() => this.flushLoads());
+      if (this.pendingLoads.length === 1) setTimeout(() => this.flushLoads(), LOAD_BATCH_MS);
     });
   }
 

@@ -71,7 +71,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
       preset: {
         worker: {
           localQueue: { size: Math.max(concurrency * 2, 16), ttl: Math.min(this.config.workerDeadAfterMs, 60_000) },
-          completeJobBatchDelay: 1,
+          completeJobBatchDelay: 5,
           failJobBatchDelay: 1,
           gracefulShutdownAbortTimeout: 5_000,
         },
