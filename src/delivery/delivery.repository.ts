@@ -1,24 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { DELIVER_TASK } from '../deliveries/delivery-jobs';
-import { PreviousSecret } from '../endpoints/endpoints.repository';
+import { DeliveryStatus } from '../deliveries/dto/list-deliveries.dto';
+import { EndpointRow } from '../endpoints/endpoints.repository';
 import { PayloadSummary } from './payload';
 
-export interface DeliveryContext {
+/** One query's worth: the delivery, the endpoint fields a send needs, and the event. */
+export interface DeliveryContext
+  extends Pick<EndpointRow, 'url' | 'secret' | 'previous_secrets' | 'signature_scheme' | 'headers' | 'summaries' | 'rate_limit_per_second'> {
   id: string;
   tenant_id: string;
   event_id: string;
   endpoint_id: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
-  url: string;
+  status: DeliveryStatus;
   endpoint_enabled: boolean;
   endpoint_deleted: boolean;
-  secret: string;
-  previous_secrets: PreviousSecret[];
-  signature_scheme: 'standard-webhooks' | 'hmac-sha256-hex';
-  headers: Record<string, string>;
-  summaries: boolean;
-  rate_limit_per_second: number | null;
   event_type: string;
   data_json: string | null;
   summary: PayloadSummary | null;
