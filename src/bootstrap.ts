@@ -78,6 +78,8 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
   const adapter = new FastifyAdapter({ bodyLimit: config.maxPayloadBytes });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role, databaseUrl, logStream }), adapter, {
     bufferLogs: true,
+    // Publish keeps the exact text of `data` (see events/raw-json-member.ts).
+    rawBody: true,
   });
   app.useLogger(app.get(PinoLogger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { InvalidInputError } from '../common/errors';
@@ -6,6 +7,7 @@ import { ListEventsDto } from './dto/list-events.dto';
 import { parsePublishBody } from './dto/parse-publish-body';
 import { PublishEventDto } from './dto/publish-event.dto';
 import { EventsService } from './events.service';
+import { rawJsonMember } from './raw-json-member';
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -17,13 +19,19 @@ export class EventsController {
   @HttpCode(202)
   @ApiBody({ type: PublishEventDto })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; the same key within 24 h returns the first event' })
-  publish(@TenantIdParam() tenantId: string, @Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string) {
+  publish(
+    @TenantIdParam() tenantId: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest & { rawBody?: Buffer },
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
       throw new InvalidInputError('Idempotency-Key', 'must be 1 to 255 characters');
     }
     // Validated by hand (same rules as PublishEventDto): the global ValidationPipe skips `unknown`.
     const { type, data } = parsePublishBody(body);
-    return this.events.publish(tenantId, type, data, idempotencyKey ?? null);
+    const dataJson = (request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'data')) || JSON.stringify(data);
+    return this.events.publish(tenantId, type, data, dataJson, idempotencyKey ?? null);
   }
 
   @Get()

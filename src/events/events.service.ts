@@ -23,11 +23,11 @@ export class EventsService {
   ) {}
 
   /** Answers only after the event, its deliveries and their jobs have committed. */
-  async publish(tenantId: string, type: string, data: Record<string, unknown>, idempotencyKey: string | null): Promise<PublishedEventResponse> {
+  async publish(tenantId: string, type: string, data: Record<string, unknown>, dataJson: string, idempotencyKey: string | null): Promise<PublishedEventResponse> {
     const id = newId('evt');
     // Without a model the summary is known now: storing it with the event spares the worker an UPDATE per event.
     const summary = this.config.llm.providers.length === 0 ? { text: offlineSummary(type, data), source: 'offline' as const, model: null } : null;
-    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson: JSON.stringify(data), idempotencyKey, summary });
+    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson, idempotencyKey, summary });
     if (!outcome.tenantKnown) throw new NotFoundError('tenant');
     if (outcome.createdAt !== null) {
       eventsPublished.inc();

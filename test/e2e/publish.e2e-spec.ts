@@ -54,6 +54,14 @@ describe('publishing events', () => {
     expect(stored.rows[0].t).toBe(JSON.stringify(data));
   });
 
+  it('keeps the exact text of data: integer-like keys stay in place, big numbers are not rounded', async () => {
+    const raw = '{"type":"invoice.paid","data":{"b":1,"10":2,"amount":12345678901234567890,"ratio":1.50}}';
+    const res = await app.request('POST', eventsPath(), { rawBody: raw, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(202);
+    const stored = await app.db.pool.query(`select data::text as t from events where id = $1`, [res.body.id]);
+    expect(stored.rows[0].t).toBe('{"b":1,"10":2,"amount":12345678901234567890,"ratio":1.50}');
+  });
+
   it('filters and pages the event list', async () => {
     const other = await createTenant(app, 'filters');
     const ids: string[] = [];
