@@ -24,7 +24,6 @@ export function validateCustomHeaders(input: Record<string, unknown>): Record<st
     if (RESERVED.has(lower)) throw new InvalidInputError('headers', `may not set the reserved header "${lower}"`);
     if (typeof value !== 'string') throw new InvalidInputError(`headers.${name}`, 'must be a string');
     if (value.length > MAX_VALUE_LENGTH) throw new InvalidInputError(`headers.${name}`, `must be at most ${MAX_VALUE_LENGTH} characters`);
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) throw new InvalidInputError(`headers.${name}`, 'may not contain CR, LF or other control characters');
     if (lower in out || Object.keys(out).some((k) => k.toLowerCase() === lower)) throw new InvalidInputError('headers', `sets "${lower}" twice`);
     total += name.length + value.length;
