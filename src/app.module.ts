@@ -47,9 +47,11 @@ export class AppModule {
         }),
         DatabaseModule.forRoot(databaseUrl, worker ? 20 : 16),
         { module: DatabaseUrlModule, global: true, providers: [{ provide: 'DATABASE_URL', useValue: databaseUrl }], exports: ['DATABASE_URL'] },
-        ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, MetricsModule] : []),
+        ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule] : []),
         ...(worker ? [DeliveryModule] : []),
-        ...(api ? [HealthModule.forRole(worker)] : []),
+        // A worker-only process still serves /health and /metrics (its delivery and LLM figures).
+        HealthModule.forRole(worker),
+        MetricsModule,
       ],
     };
   }

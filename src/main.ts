@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, Role, loadConfig } from './config/config';
-import { createHttpApp, createWorkerContext, migrateWithLock, resolveAdminToken, resolveDatabase } from './bootstrap';
+import { createHttpApp, migrateWithLock, resolveAdminToken, resolveDatabase, startWorker } from './bootstrap';
 
 const ROLES: Record<string, Role> = { all: 'all', api: 'api', worker: 'worker' };
 
@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   };
 
   if (role === 'worker') {
-    const app = await createWorkerContext(config, database.url);
-    await app.init();
+    const app = await startWorker(config, database.url);
     onSignals(async () => {
       await app.close();
       await stopEmbedded();

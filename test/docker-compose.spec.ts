@@ -113,14 +113,18 @@ describe('docker-compose.yml', () => {
     expect(ports.some((p) => p.endsWith(`:${config.port}`))).toBe(true);
   });
 
-  it('the worker scales out, needs no port and skips the HTTP health check', () => {
+  it('the worker scales out, publishes no port, and keeps the image health check (it serves /health)', () => {
     const worker = services.worker as { deploy?: { replicas?: number }; ports?: unknown; healthcheck?: { disable?: boolean } };
     expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
     expect(worker.ports).toBeUndefined();
-    expect(worker.healthcheck?.disable).toBe(true);
+    expect(worker.healthcheck?.disable).toBeUndefined();
     const config = loadConfig(environmentOf(services.worker));
     expect(config.databaseUrl).not.toBeNull();
     expect(config.adminToken).toBe(REQUIRED_VALUES.ADMIN_TOKEN);
+  });
+
+  it('gives the API and the workers the same LLM cascade', () => {
+    expect(environmentOf(services.api).LLM_PROVIDERS).toBe(environmentOf(services.worker).LLM_PROVIDERS);
   });
 });
 
