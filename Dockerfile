@@ -46,7 +46,7 @@ EXPOSE 3000
 # Liveness of the HTTP roles (all, api). The worker role listens on no port: turn this check
 # off for it (docker-compose.yml does).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.WORKER_PORT || process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # Exec form: node is PID 1 and gets SIGTERM directly, which the service handles (graceful stop).
 CMD ["node", "dist/src/main.js"]

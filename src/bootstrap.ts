@@ -106,20 +106,15 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
 }
 
 /**
- * The worker role: the delivery worker plus /health and /metrics on PORT. When PORT is taken
- * (say by `start:api` on the same machine) the worker runs on without them.
+ * The worker role: the delivery worker, plus /health and /metrics on WORKER_PORT when it is
+ * set (a separate variable, so `start:api` and `start:worker` on one machine never compete for PORT).
  */
 export async function startWorker(config: AppConfig, databaseUrl: string): Promise<INestApplicationContext> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role: 'worker', databaseUrl }), new FastifyAdapter(), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
   app.useGlobalFilters(new DomainErrorFilter());
   app.enableShutdownHooks();
-  await app.init();
-  try {
-    await app.listen(config.port, config.host);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
-    app.get(PinoLogger).warn(`PORT ${config.port} is taken: this worker serves no /health or /metrics (set PORT to expose them)`);
-  }
+  if (config.workerPort === null) await app.init();
+  else await app.listen(config.workerPort, config.host);
   return app;
 }

@@ -19,6 +19,8 @@ export interface LlmConfig {
 export interface AppConfig {
   port: number;
   host: string;
+  /** Where a worker-only process serves /health and /metrics; null = it serves nothing. */
+  workerPort: number | null;
   databaseUrl: string | null;
   dataDir: string;
   adminToken: string | null;
@@ -38,7 +40,7 @@ export interface AppConfig {
 
 /** Every variable the service reads; docker-compose and the README are checked against it. */
 export const CONFIG_VARIABLES = [
-  'PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'WORKER_CONCURRENCY', 'DELIVERY_TIMEOUT_MS',
+  'PORT', 'HOST', 'WORKER_PORT', 'DATABASE_URL', 'DATA_DIR', 'ADMIN_TOKEN', 'WORKER_CONCURRENCY', 'DELIVERY_TIMEOUT_MS',
   'RETRY_SCHEDULE', 'RETRY_JITTER', 'ALLOW_PRIVATE_TARGETS', 'MAX_PAYLOAD_BYTES', 'RESPONSE_CAPTURE_BYTES',
   'LLM_PROVIDERS', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
   'LLM_SUMMARY_DEADLINE_MS', 'LLM_TENANT_DAILY_TOKEN_BUDGET', 'ENDPOINT_DISABLE_AFTER', 'WORKER_DEAD_AFTER',
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   return {
     port: int('PORT', 3000, 0, 65535),
+    workerPort: get('WORKER_PORT') === undefined ? null : int('WORKER_PORT', 0, 0, 65535),
     host: get('HOST') ?? '127.0.0.1',
     databaseUrl: url('DATABASE_URL', null),
     dataDir: get('DATA_DIR') ?? './.data',

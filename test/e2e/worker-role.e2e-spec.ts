@@ -22,7 +22,7 @@ describe('api and worker roles', () => {
     receiver = await new TestReceiver().start();
     api = await createHttpApp(loadConfig(env), 'api', db.url);
     await api.listen(0, '127.0.0.1');
-    worker = await startWorker(loadConfig({ ...env, PORT: '0' }), db.url);
+    worker = await startWorker(loadConfig({ ...env, WORKER_PORT: '0' }), db.url);
   });
   afterAll(async () => {
     await blocked?.close();
@@ -37,28 +37,27 @@ describe('api and worker roles', () => {
 
   it('delivers what the API accepted, with the worker in its own application', async () => {
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-    const tenant = await (await fetch(`${base(api)}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ name: 'roles' }) })).json();
+    const tenant = (await (await fetch(`${base(api)}/v1/tenants`, { method: "POST", headers, body: JSON.stringify({ name: "roles" }) })).json()) as { id: string };
     await fetch(`${base(api)}/v1/tenants/${tenant.id}/endpoints`, { method: 'POST', headers, body: JSON.stringify({ url: `${receiver.url}/roles` }) });
     const published = await fetch(`${base(api)}/v1/tenants/${tenant.id}/events`, { method: 'POST', headers, body: JSON.stringify({ type: 'a.b', data: {} }) });
     expect(published.status).toBe(202);
     await waitFor(() => receiver.forPath('/roles').length === 1);
 
-    const apiReady = await (await fetch(`${base(api)}/health/ready`)).json();
+    const apiReady = (await (await fetch(`${base(api)}/health/ready`)).json()) as { checks: Record<string, string> };
     expect(apiReady.checks.worker).toBe('not run in this process');
   });
 
   it('serves /health/ready and /metrics from the worker, and no API routes', async () => {
     const ready = await fetch(`${base(worker)}/health/ready`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).checks.worker).toBe('up');
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.worker).toBe("up");
     const metrics = await (await fetch(`${base(worker)}/metrics`)).text();
     expect(metrics).toContain('webhook_deliveries_total{outcome="succeeded"} 1');
     expect((await fetch(`${base(worker)}/v1/tenants`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(404);
   });
 
-  it('runs on without HTTP when PORT is taken', async () => {
-    const port = String(((worker as NestFastifyApplication).getHttpServer().address() as AddressInfo).port);
-    blocked = await startWorker(loadConfig({ ...env, PORT: port }), db.url);
-    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  it('serves no HTTP without WORKER_PORT, so it never takes the PORT of the API', async () => {
+    blocked = await startWorker(loadConfig({ ...env, PORT: '0' }), db.url);
+    expect(((blocked as NestFastifyApplication).getHttpServer().address() as AddressInfo | null)).toBeNull();
   });
 });
