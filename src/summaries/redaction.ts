@@ -14,8 +14,21 @@ export function redact(value: unknown): unknown {
   return redactValue(value, 0, new WeakSet<object>());
 }
 
+const placeholderCache = new Map<string, string | null>();
+
 /** Placeholder for the whole value under `key`, or null when the key alone says nothing. */
 export function placeholderForKey(key: string): string | null {
+  // Event keys repeat from event to event; splitting them into words is the costly part.
+  let placeholder = placeholderCache.get(key);
+  if (placeholder === undefined) {
+    if (placeholderCache.size >= 10_000) placeholderCache.clear();
+    placeholder = placeholderFromWords(key);
+    placeholderCache.set(key, placeholder);
+  }
+  return placeholder;
+}
+
+function placeholderFromWords(key: string): string | null {
   const words = keyWords(key);
   const joined = words.join('');
   if (SECRET_SUBSTRINGS.some((s) => joined.includes(s)) || words.some((w) => SECRET_WORDS.has(w))) return REDACTED;
