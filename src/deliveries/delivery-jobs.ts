@@ -12,6 +12,20 @@ export interface DeliverJobPayload {
   m?: 1;
 }
 
+/**
+ * The first attempts of one event's deliveries, up to 32 in one job (`ds`): a fan-out to ten
+ * endpoints then costs the queue one job, not ten. Retries are single-delivery jobs again.
+ */
+export interface DeliverManyJobPayload {
+  ds: string[];
+  n: 1;
+}
+
+/** Splits either payload into single-delivery payloads. */
+export function deliveriesOf(payload: DeliverJobPayload | DeliverManyJobPayload): DeliverJobPayload[] {
+  return 'ds' in payload ? payload.ds.map((d) => ({ d, n: 1 })) : [payload];
+}
+
 export interface DeliverJob {
   deliveryId: string;
   attempt: number | 'manual';

@@ -5,7 +5,7 @@ import { Logger as WorkerLogger, Runner, run } from 'graphile-worker';
 import { Pool } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
-import { DELIVER_TASK, DeliverJobPayload } from '../deliveries/delivery-jobs';
+import { DELIVER_TASK, DeliverJobPayload, DeliverManyJobPayload, deliveriesOf } from '../deliveries/delivery-jobs';
 import { DeliveryAttemptService } from './delivery-attempt.service';
 import { RetentionService } from './retention.service';
 import { WorkerHeartbeat } from './worker-heartbeat';
@@ -79,7 +79,13 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
       crontab: `0 * * * * ${RETENTION_TASK} ?fill=2h`,
       taskList: {
         [DELIVER_TASK]: async (payload, helpers) => {
-          await this.attempts.run(payload as DeliverJobPayload, helpers.abortSignal ?? new AbortController().signal);
+          const signal = helpers.abortSignal ?? new AbortController().signal;
+          const results = await Promise.allSettled(
+            deliveriesOf(payload as DeliverJobPayload | DeliverManyJobPayload).map((one) => this.attempts.run(one, signal)),
+          );
+          // Any failure fails the job, so graphile-worker runs it again; deliveries already done are skipped then.
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          if (failed) throw failed.reason;
         },
         [RETENTION_TASK]: async () => {
           await this.retention.run();

@@ -61,8 +61,9 @@ with input as (
   returning id, event_id
 ), jobs as (
   select graphile_worker.add_jobs(array(
-    select row('${DELIVER_TASK}', json_build_object('d', dl.id, 'n', 1), null, null, null, null, null, null)::graphile_worker.job_spec
-      from dl))
+    -- one job per event and per 32 deliveries (the index part of a delivery id counts in base 32)
+    select row('${DELIVER_TASK}', json_build_object('ds', array_agg(dl.id order by dl.id), 'n', 1), null, null, null, null, null, null)::graphile_worker.job_spec
+      from dl group by dl.event_id, substr(dl.id, 28, 2)))
    where exists (select 1 from dl)
 ), counts as (
   select event_id, count(*)::int as n from dl group by event_id

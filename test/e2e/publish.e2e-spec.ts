@@ -1,5 +1,9 @@
 import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
 import { waitFor } from '../support/wait';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { EventsRepository } from '../../src/events/events.repository';
+import { Db } from '../../src/database/db';
+import { newId } from '../../src/common/ids';
 
 describe('publishing events', () => {
   let app: TestApp;
@@ -124,7 +128,9 @@ describe('publishing events', () => {
     expect((await app.db.pool.query(`select count(*)::int as n from events`)).rows[0].n).toBe(events.rows[0].n);
     // the worker keeps adding retry jobs for other deliveries, so look for jobs of deliveries that do not exist
     const orphans = await app.db.pool.query(
-      `select count(*)::int as n from graphile_worker._private_jobs j where not exists (select 1 from deliveries d where d.id = j.payload->>'d')`);
+      `select count(*)::int as n from graphile_worker._private_jobs j
+        where not exists (select 1 from deliveries d
+                           where d.id = j.payload->>'d' or d.id in (select json_array_elements_text(j.payload->'ds')))`);
     expect(orphans.rows[0].n).toBe(0);
     expect((await app.db.pool.query(`select count(*)::int as n from idempotency_keys`)).rows[0].n).toBe(keys.rows[0].n);
     // and the same key works once the failure is gone
@@ -158,5 +164,32 @@ describe('publishing events', () => {
     expect(JSON.stringify(long.body.message)).toContain('Idempotency-Key');
     const unknown = await app.request('POST', '/v1/tenants/ten_01m8er2zwms2nxv1fsdsnb3bmz/events', { body: { type: 'a', data: {} } });
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('the queue cost of a fan-out', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+
+  it('queues the first attempts of one event in one job per 32 deliveries', async () => {
+    // no worker runs on this database, so the jobs stay to be counted
+    await db.pool.query(`insert into tenants (id, name) values ('ten_01m8er2zwms2nxv1fsdsnb3bmz', 'fan')`);
+    for (let i = 0; i < 40; i++) {
+      await db.pool.query(`insert into endpoints (id, tenant_id, url, secret) values ($1, 'ten_01m8er2zwms2nxv1fsdsnb3bmz', 'https://example.com', 'whsec_x')`, [newId('ep')]);
+    }
+    const repository = new EventsRepository(new Db(db.pool));
+    const id = newId('evt');
+    const outcome = await repository.publishBatch([{ id, tenantId: 'ten_01m8er2zwms2nxv1fsdsnb3bmz', type: 'bulk.created', dataJson: '{}', idempotencyKey: null, summary: null }]);
+    expect(outcome.get(id)).toMatchObject({ tenantKnown: true, deliveries: 40 });
+    const jobs = await db.pool.query(`select payload from graphile_worker._private_jobs`);
+    const batches = jobs.rows.map((r: { payload: { ds: string[]; n: number } }) => r.payload);
+    expect(batches.map((p) => p.ds.length).sort((a, b) => b - a)).toEqual([32, 8]);
+    expect(batches.every((p) => p.n === 1)).toBe(true);
+    const all = batches.flatMap((p) => p.ds).sort();
+    const deliveries = await db.pool.query(`select id from deliveries where event_id = $1 order by id`, [id]);
+    expect(all).toEqual(deliveries.rows.map((r: { id: string }) => r.id));
   });
 });
