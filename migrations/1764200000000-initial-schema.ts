@@ -70,6 +70,7 @@ export class InitialSchema1764200000000 implements MigrationInterface {
         event_type text not null,
         status text not null default 'pending',
         attempt_count integer not null default 0,
+        scheduled_attempts integer not null default 0,
         next_attempt_at timestamptz,
         last_attempt_at timestamptz,
         created_at timestamptz not null default now(),

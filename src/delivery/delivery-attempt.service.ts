@@ -48,6 +48,9 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
     const ctx = await this.repository.load(payload.d);
     if (!ctx) return;
     if (!manual && ctx.status !== 'pending') return;
+    // A job that runs again after its attempt was recorded (its worker died before completing
+    // it, or a sibling in its batch failed) must not send again nor start a second retry chain.
+    if (!manual && (payload.n ?? 1) <= ctx.scheduled_attempts) return;
     if (ctx.endpoint_deleted) return this.repository.finishWithoutAttempt(ctx.id, 'cancelled');
     if (!ctx.endpoint_enabled || ctx.data_json === null) {
       if (!manual) await this.repository.finishWithoutAttempt(ctx.id, 'failed');

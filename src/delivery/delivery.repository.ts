@@ -13,6 +13,8 @@ export interface DeliveryContext
   event_id: string;
   endpoint_id: string;
   status: DeliveryStatus;
+  /** Scheduled attempts recorded so far: a scheduled job whose number is not above it already ran. */
+  scheduled_attempts: number;
   endpoint_enabled: boolean;
   endpoint_deleted: boolean;
   event_type: string;
@@ -47,7 +49,7 @@ export interface AttemptRecord {
 const LOAD_BATCH_MS = 2;
 
 const LOAD_SQL = `
-  select d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status,
+  select d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.scheduled_attempts,
          e.url, e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, e.secret, e.previous_secrets,
          e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second,
          ev.type as event_type, ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
@@ -70,6 +72,7 @@ with input as (
 ), d as (
   update deliveries dd
      set attempt_count = dd.attempt_count + 1,
+         scheduled_attempts = dd.scheduled_attempts + (i.trigger = 'scheduled')::int,
          status = coalesce(i.new_status, dd.status),
          next_attempt_at = case when i.new_status is null then dd.next_attempt_at else i.next_attempt_at end,
          last_attempt_at = i.started_at,

@@ -91,7 +91,7 @@ export class EndpointsRepository {
   /** Failed deliveries since `since` go back to pending; returns their ids for new jobs. */
   async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
-      `update deliveries set status = 'pending', next_attempt_at = now(), updated_at = now()
+      `update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
         where endpoint_id = $1 and status = 'failed' and created_at >= $2 returning id`,
       [endpointId, since], client);
     return rows.map((r) => r.id);
