@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { IdParam, TenantIdParam } from '../common/id-param';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InvalidInputError } from '../common/errors';
 import { ListEventsDto } from './dto/list-events.dto';
-import { parsePublishBody } from './dto/parse-publish-body';
-import { PublishEventDto } from './dto/publish-event.dto';
+import { parsePublishBatchBody, parsePublishBody } from './dto/parse-publish-body';
+import { PublishEventBatchDto, PublishEventDto } from './dto/publish-event.dto';
 import { EventsService } from './events.service';
-import { rawJsonMember } from './raw-json-member';
+import { rawJsonElements, rawJsonMember } from './raw-json-member';
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -32,6 +32,21 @@ export class EventsController {
     const { type, data } = parsePublishBody(body);
     const dataJson = (request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'data')) || JSON.stringify(data);
     return this.events.publish(tenantId, type, data, dataJson, idempotencyKey ?? null);
+  }
+
+  @Post('batch')
+  @HttpCode(202)
+  @ApiBody({ type: PublishEventBatchDto })
+  @ApiOperation({ summary: 'Publish up to 100 events in one transaction: all are accepted, or none' })
+  async publishBatch(@TenantIdParam() tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest & { rawBody?: Buffer }) {
+    const events = parsePublishBatchBody(body);
+    const raw = request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'events');
+    const elements = raw ? rawJsonElements(raw) : null;
+    const data = await this.events.publishAll(tenantId, events.map((event, i) => ({
+      ...event,
+      dataJson: (elements?.[i] && rawJsonMember(elements[i], 'data')) || JSON.stringify(event.data),
+    })));
+    return { data };
   }
 
   @Get()

@@ -12,6 +12,14 @@ import { EventRow, EventsRepository } from './events.repository';
 import { PublishBatcher } from './publish-batcher';
 import { eventsPublished } from '../metrics/metrics';
 
+export interface EventToPublish {
+  type: string;
+  data: Record<string, unknown>;
+  /** The exact published text of data. */
+  dataJson: string;
+  idempotencyKey: string | null;
+}
+
 @Injectable()
 export class EventsService {
   constructor(
@@ -24,18 +32,33 @@ export class EventsService {
 
   /** Answers only after the event, its deliveries and their jobs have committed. */
   async publish(tenantId: string, type: string, data: Record<string, unknown>, dataJson: string, idempotencyKey: string | null): Promise<PublishedEventResponse> {
-    const id = newId('evt');
-    // Without a model the summary is known now: storing it with the event spares the worker an UPDATE per event.
-    const summary = this.config.llm.providers.length === 0 ? { text: offlineSummary(type, data), source: 'offline' as const, model: null } : null;
-    const outcome = await this.batcher.submit({ id, tenantId, type, dataJson, idempotencyKey, summary });
-    if (!outcome.tenantKnown) throw new NotFoundError('tenant');
-    if (outcome.createdAt !== null) {
-      eventsPublished.inc();
-      return { id, type, createdAt: outcome.createdAt.toISOString(), deliveries: outcome.deliveries };
-    }
-    const first = await this.events.findByIdempotencyKey(tenantId, idempotencyKey!);
-    if (!first) throw new Error('idempotency key conflict without a stored event');
-    return { id: first.id, type: first.type, createdAt: first.created_at.toISOString(), deliveries: first.deliveries };
+    const [published] = await this.publishAll(tenantId, [{ type, data, dataJson, idempotencyKey }]);
+    return published;
+  }
+
+  /** Several events in one transaction: all are accepted, or none. */
+  async publishAll(tenantId: string, events: EventToPublish[]): Promise<PublishedEventResponse[]> {
+    const requests = events.map((e) => ({
+      id: newId('evt'),
+      tenantId,
+      type: e.type,
+      dataJson: e.dataJson,
+      idempotencyKey: e.idempotencyKey,
+      // Without a model the summary is known now: storing it with the event spares the worker an UPDATE per event.
+      summary: this.config.llm.providers.length === 0 ? { text: offlineSummary(e.type, e.data), source: 'offline' as const, model: null } : null,
+    }));
+    const outcomes = await this.batcher.submitAll(requests);
+    if (outcomes.some((o) => !o.tenantKnown)) throw new NotFoundError('tenant');
+    return Promise.all(requests.map(async (request, i) => {
+      const outcome = outcomes[i];
+      if (outcome.createdAt !== null) {
+        eventsPublished.inc();
+        return { id: request.id, type: request.type, createdAt: outcome.createdAt.toISOString(), deliveries: outcome.deliveries };
+      }
+      const first = await this.events.findByIdempotencyKey(tenantId, request.idempotencyKey!);
+      if (!first) throw new Error('idempotency key conflict without a stored event');
+      return { id: first.id, type: first.type, createdAt: first.created_at.toISOString(), deliveries: first.deliveries };
+    }));
   }
 
   async list(tenantId: string, query: ListEventsDto): Promise<Page<EventResponse>> {

@@ -4,9 +4,10 @@ import { EventsRepository, PublishOutcome, PublishRequest } from './events.repos
 const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 3;
 
+/** The requests of one HTTP call: they commit together, in one statement. */
 interface Waiter {
-  request: PublishRequest;
-  resolve: (outcome: PublishOutcome) => void;
+  requests: PublishRequest[];
+  resolve: (outcomes: PublishOutcome[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -25,9 +26,15 @@ export class PublishBatcher {
 
   constructor(private readonly events: EventsRepository) {}
 
-  submit(request: PublishRequest): Promise<PublishOutcome> {
-    return new Promise<PublishOutcome>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+  async submit(request: PublishRequest): Promise<PublishOutcome> {
+    const [outcome] = await this.submitAll([request]);
+    return outcome;
+  }
+
+  /** All or nothing: the requests are written by one statement. Their idempotency keys must differ. */
+  submitAll(requests: PublishRequest[]): Promise<PublishOutcome[]> {
+    return new Promise<PublishOutcome[]>((resolve, reject) => {
+      this.queue.push({ requests, resolve, reject });
       this.schedule();
     });
   }
@@ -45,8 +52,8 @@ export class PublishBatcher {
     while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
       const batch = this.takeBatch();
       this.inFlight++;
-      this.events.publishBatch(batch.map((w) => w.request)).then(
-        (outcomes) => batch.forEach((w) => w.resolve(outcomes.get(w.request.id)!)),
+      this.events.publishBatch(batch.flatMap((w) => w.requests)).then(
+        (outcomes) => batch.forEach((w) => w.resolve(w.requests.map((r) => outcomes.get(r.id)!))),
         (error: unknown) => batch.forEach((w) => w.reject(error)),
       ).finally(() => {
         this.inFlight--;
@@ -60,14 +67,18 @@ export class PublishBatcher {
     const batch: Waiter[] = [];
     const rest: Waiter[] = [];
     const keys = new Set<string>();
+    let size = 0;
     for (const waiter of this.queue) {
-      const { tenantId, idempotencyKey } = waiter.request;
-      const key = idempotencyKey === null ? null : `${tenantId}\u0000${idempotencyKey}`;
-      if (batch.length >= MAX_BATCH || (key !== null && keys.has(key))) {
+      const waiterKeys = waiter.requests
+        .filter((r) => r.idempotencyKey !== null)
+        .map((r) => `${r.tenantId}\u0000${r.idempotencyKey}`);
+      const fits = batch.length === 0 || size + waiter.requests.length <= MAX_BATCH;
+      if (!fits || waiterKeys.some((k) => keys.has(k))) {
         rest.push(waiter);
         continue;
       }
-      if (key !== null) keys.add(key);
+      waiterKeys.forEach((k) => keys.add(k));
+      size += waiter.requests.length;
       batch.push(waiter);
     }
     this.queue = rest;

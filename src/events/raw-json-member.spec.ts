@@ -1,4 +1,4 @@
-import { rawJsonMember } from './raw-json-member';
+import { rawJsonElements, rawJsonMember } from './raw-json-member';
 
 describe('rawJsonMember', () => {
   it.each([
@@ -23,5 +23,14 @@ describe('rawJsonMember', () => {
     expect(rawJsonMember('{"type":"a"}', 'data')).toBeNull();
     expect(rawJsonMember('[1,2]', 'data')).toBeNull();
     expect(rawJsonMember('{"nested":{"data":{}}}', 'data')).toBeNull();
+  });
+});
+
+describe('rawJsonElements', () => {
+  it('splits an array into the exact text of each element', () => {
+    const json = '[ {"data":{"b":1,"10":2}} , "s]t" ,[1,[2]],3.50, null ]';
+    expect(rawJsonElements(json)).toEqual(['{"data":{"b":1,"10":2}}', '"s]t"', '[1,[2]]', '3.50', 'null']);
+    expect(rawJsonElements('[]')).toEqual([]);
+    expect(rawJsonElements('{}')).toBeNull();
   });
 });

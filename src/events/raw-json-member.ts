@@ -23,6 +23,21 @@ export function rawJsonMember(json: string, member: string): string | null {
   return found;
 }
 
+/** The exact source text of each element of a JSON array (text that JSON.parse accepted). */
+export function rawJsonElements(json: string): string[] | null {
+  let i = skipWhitespace(json, 0);
+  if (json[i] !== '[') return null;
+  i = skipWhitespace(json, i + 1);
+  const elements: string[] = [];
+  while (i < json.length && json[i] !== ']') {
+    const end = endOfValue(json, i);
+    elements.push(json.slice(i, end));
+    i = skipWhitespace(json, end);
+    if (json[i] === ',') i = skipWhitespace(json, i + 1);
+  }
+  return elements;
+}
+
 function skipWhitespace(json: string, i: number): number {
   while (i < json.length && (json[i] === ' ' || json[i] === '\n' || json[i] === '\r' || json[i] === '\t')) i++;
   return i;

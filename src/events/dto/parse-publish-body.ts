@@ -6,15 +6,55 @@ import { EVENT_TYPE_PATTERN } from './publish-event.dto';
  * route), without class-transformer's deep copy of `data`, which is the hot path's largest cost.
  */
 export function parsePublishBody(body: unknown): { type: string; data: Record<string, unknown> } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('body', 'must be a JSON object with type and data');
+  const { type, data } = parseEvent(body, '', ['type', 'data']);
+  return { type, data };
+}
+
+export const MAX_BATCH_EVENTS = 100;
+
+export interface BatchEventInput {
+  type: string;
+  data: Record<string, unknown>;
+  idempotencyKey: string | null;
+}
+
+/** `{ events: [{ type, data, idempotencyKey? }, ...] }`, 1 to 100 events; fields named like `events[2].type`. */
+export function parsePublishBatchBody(body: unknown): BatchEventInput[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('body', 'must be a JSON object with events');
   const record = body as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'type' && key !== 'data') throw new InvalidInputError(key, 'is not a known field (property should not exist)');
+    if (key !== 'events') throw new InvalidInputError(key, 'is not a known field (property should not exist)');
   }
-  const { type, data } = record;
-  if (typeof type !== 'string') throw new InvalidInputError('type', 'must be a string');
-  if (type.length > 128) throw new InvalidInputError('type', 'must be at most 128 characters');
-  if (!EVENT_TYPE_PATTERN.test(type)) throw new InvalidInputError('type', 'must be dot-separated names of letters, digits, _ and -');
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError('data', 'must be a JSON object');
-  return { type, data: data as Record<string, unknown> };
+  const { events } = record;
+  if (!Array.isArray(events) || events.length === 0 || events.length > MAX_BATCH_EVENTS) {
+    throw new InvalidInputError('events', `must be an array of 1 to ${MAX_BATCH_EVENTS} events`);
+  }
+  const keys = new Set<string>();
+  return events.map((event: unknown, i) => {
+    const parsed = parseEvent(event, `events[${i}].`, ['type', 'data', 'idempotencyKey']);
+    if (parsed.idempotencyKey !== null) {
+      if (keys.has(parsed.idempotencyKey)) throw new InvalidInputError(`events[${i}].idempotencyKey`, 'repeats the key of an earlier event in this batch');
+      keys.add(parsed.idempotencyKey);
+    }
+    return parsed;
+  });
+}
+
+function parseEvent(body: unknown, prefix: string, allowed: string[]): BatchEventInput {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidInputError(prefix ? prefix.slice(0, -1) : 'body', 'must be a JSON object with type and data');
+  }
+  const record = body as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!allowed.includes(key)) throw new InvalidInputError(`${prefix}${key}`, 'is not a known field (property should not exist)');
+  }
+  const { type, data, idempotencyKey } = record;
+  if (typeof type !== 'string') throw new InvalidInputError(`${prefix}type`, 'must be a string');
+  if (type.length > 128) throw new InvalidInputError(`${prefix}type`, 'must be at most 128 characters');
+  if (!EVENT_TYPE_PATTERN.test(type)) throw new InvalidInputError(`${prefix}type`, 'must be dot-separated names of letters, digits, _ and -');
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`${prefix}data`, 'must be a JSON object');
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+    throw new InvalidInputError(`${prefix}idempotencyKey`, 'must be a string of 1 to 255 characters');
+  }
+  return { type, data: data as Record<string, unknown>, idempotencyKey: idempotencyKey ?? null };
 }

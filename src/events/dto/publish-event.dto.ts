@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsString, Matches, MaxLength } from 'class-validator';
 
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -13,4 +13,15 @@ export class PublishEventDto {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { invoiceId: 'in_123', amount: 4200, currency: 'EUR' } })
   @IsObject({ message: 'data must be a JSON object' })
   data!: Record<string, unknown>;
+}
+
+/** Documents POST /events/batch (validated by parsePublishBatchBody). */
+export class BatchEventDto extends PublishEventDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 255, description: 'like the Idempotency-Key header, per event' })
+  idempotencyKey?: string;
+}
+
+export class PublishEventBatchDto {
+  @ApiProperty({ type: [BatchEventDto], minItems: 1, maxItems: 100 })
+  events!: BatchEventDto[];
 }
