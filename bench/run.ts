@@ -300,6 +300,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const oneTenant = await tenantWithEndpoints('bench 1->1', ['/s1']);
   const fanTenant = await tenantWithEndpoints('bench fan-out', Array.from({ length: mode.fanOutEndpoints }, (_, i) => `/s2/e${i}`));
   const steadyTenant = await tenantWithEndpoints('bench steady', ['/s3']);
+  const batchTenant = await tenantWithEndpoints('bench batch', ['/s4']);
 
   const publishPool = new Pool(apiOrigin, { connections: options.publishConcurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const publisher = new Publisher(publishPool, adminToken);
@@ -331,12 +332,14 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   if (raw.perSec === 0) throw new Error('raw HTTP rate is 0: the receiver did not answer');
 
   // Scenario 1 and 2: bursts.
-  const burst = async (label: string, bucket: string, tenantId: string, events: number) => {
+  const burst = async (label: string, bucket: string, tenantId: string, events: number, batchSize = 0) => {
     rss.setPhase(label);
-    log(`${label}: publishing ${events} events, ${options.publishConcurrency} in flight`);
+    log(`${label}: publishing ${events} events${batchSize ? ` in batches of ${batchSize}, 8` : `, ${options.publishConcurrency}`} in flight`);
     let accepted = 0;
     const result = await measured(() => accepted, async () => {
-      const out = await publisher.burst(eventsPath(tenantId), events, options.publishConcurrency, mode.maxPublishMs);
+      const out = batchSize
+        ? await publisher.burstBatches(`${eventsPath(tenantId)}/batch`, events, batchSize, 8, mode.maxPublishMs)
+        : await publisher.burst(eventsPath(tenantId), events, options.publishConcurrency, mode.maxPublishMs);
       accepted = out.accepted;
       log(`  accepted ${out.accepted}/${out.sent} at ${rate(out.accepted, out.lastResponseAt - out.firstSendAt)}/s; waiting for ${out.expectedDeliveries} deliveries`);
       const stats = await waitForDeliveries(receiver, children, bucket, out.expectedDeliveries, mode.deliveryWaitMs);
@@ -348,6 +351,9 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const oneToOne = await burst('1->1', 's1', oneTenant, mode.oneToOneEvents);
   await settle(databaseUrl);
   const fanOut = await burst(`1->${mode.fanOutEndpoints}`, 's2', fanTenant, mode.fanOutEvents);
+  await settle(databaseUrl);
+  // Scenario 1 again through POST /events/batch (50 events a request): what the API costs per event.
+  const batch = await burst('1->1 batched', 's4', batchTenant, mode.oneToOneEvents, 50);
   await settle(databaseUrl);
 
   // Scenario 3: steady rate at 25 % of the measured maximum 1->1 delivery rate.
@@ -413,16 +419,16 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
       noopJobsPerSec: noop.jobsPerSec,
       noop,
     },
-    scenarios: { oneToOne, fanOut: { endpoints: mode.fanOutEndpoints, ...fanOut }, steady },
+    scenarios: { oneToOne, fanOut: { endpoints: mode.fanOutEndpoints, ...fanOut }, batch: { batchSize: 50, ...batch }, steady },
     rssMb: {
       peak: { api: mb(rss.peak.api), worker: mb(rss.peak.worker), total: mb(rss.peak.total) },
       byPhase: Object.fromEntries(Object.entries(rss.phasePeaks).map(([phase, v]) => [phase, { api: mb(v.api), worker: mb(v.worker), total: mb(v.total) }])),
     },
     errors: {
-      non2xxPublishes: oneToOne.non2xx + fanOut.non2xx + steady.non2xx + warm.non2xx,
-      publishNetworkErrors: oneToOne.networkErrors + fanOut.networkErrors + steady.networkErrors + warm.networkErrors,
-      missingDeliveries: oneToOne.missing + fanOut.missing + steady.missing,
-      duplicateDeliveries: oneToOne.duplicates + fanOut.duplicates + steady.duplicates,
+      non2xxPublishes: oneToOne.non2xx + fanOut.non2xx + batch.non2xx + steady.non2xx + warm.non2xx,
+      publishNetworkErrors: oneToOne.networkErrors + fanOut.networkErrors + batch.networkErrors + steady.networkErrors + warm.networkErrors,
+      missingDeliveries: oneToOne.missing + fanOut.missing + batch.missing + steady.missing,
+      duplicateDeliveries: oneToOne.duplicates + fanOut.duplicates + batch.duplicates + steady.duplicates,
     },
     deliveryLog: { deliveriesByStatus: Object.fromEntries(statusRows.map((r) => [r.status, r.n])), attemptRows, requestsReceived: receivedTotal, jobsLeftInQueue: jobsLeft },
     profiles: profiles.map((file) => summariseProfile(file, 25)),
@@ -549,13 +555,13 @@ function formatTable(r: {
   machine: { cpus: number; cpuModel: string | null; node: string; postgres: string; cpuBusyBeforeRun: number | null };
   mode: string;
   raw: { httpPostsPerSec: number; noopJobsPerSec: number; http: { bodyBytes: number; concurrency: number; connections: number } };
-  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult & { endpoints: number }; steady: ScenarioResult & { targetRatePerSec: number } };
+  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult & { endpoints: number }; batch: ScenarioResult & { batchSize: number }; steady: ScenarioResult & { targetRatePerSec: number } };
   rssMb: { peak: { api: number | null; worker: number | null; total: number | null } };
   errors: { non2xxPublishes: number; publishNetworkErrors: number; missingDeliveries: number; duplicateDeliveries: number };
 }, targets: Target[]): string {
   const rawHttp = r.raw.httpPostsPerSec;
   const ratio = (v: number | null) => (v === null ? '' : (v / rawHttp).toFixed(2));
-  const { oneToOne, fanOut, steady } = r.scenarios;
+  const { oneToOne, fanOut, batch, steady } = r.scenarios;
   const rows: Array<[string, string, string, string]> = [
     ['raw HTTP POST/s to the receiver', String(rawHttp), '1.00', `${r.raw.http.bodyBytes} B body, ${r.raw.http.concurrency} in flight / ${r.raw.http.connections} conns`],
     ['raw graphile-worker no-op jobs/s', String(r.raw.noopJobsPerSec), ratio(r.raw.noopJobsPerSec), 'same runner settings as the service'],
@@ -564,7 +570,10 @@ function formatTable(r: {
     ['1->1 publish-to-delivery p50/p99 ms (saturated)', `${oneToOne.latencyMs.p50}/${oneToOne.latencyMs.p99}`, '', 'queueing under full load'],
     [`1->${fanOut.endpoints} events accepted/s (HTTP)`, String(fanOut.acceptedPerSec), ratio(fanOut.acceptedPerSec), ''],
     [`1->${fanOut.endpoints} deliveries/s end to end`, String(fanOut.deliveriesPerSec), ratio(fanOut.deliveriesPerSec), 'target >= 0.25'],
+    [`1->1 batched (${batch.batchSize}/request) events accepted/s`, String(batch.acceptedPerSec), ratio(batch.acceptedPerSec), 'POST /events/batch'],
+    ['1->1 batched deliveries/s end to end', String(batch.deliveriesPerSec), ratio(batch.deliveriesPerSec), ''],
     ['1->1 CPU ms per event', formatCpu(oneToOne.cpuMsPerUnit), '', 'CPU time, immune to other load'],
+    ['1->1 batched CPU ms per event', formatCpu(batch.cpuMsPerUnit), '', ''],
     [`1->${fanOut.endpoints} CPU ms per event`, formatCpu(fanOut.cpuMsPerUnit), '', `${fanOut.endpoints} deliveries each`],
     [`steady ${steady.targetRatePerSec} events/s: latency p50 ms`, String(steady.latencyMs.p50), '', ''],
     ['steady: latency p95 ms', String(steady.latencyMs.p95), '', ''],

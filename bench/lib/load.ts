@@ -87,6 +87,53 @@ export class Publisher {
     }
   }
 
+  /** One POST /events/batch of `size` events. */
+  private async publishBatch(path: string, size: number, out: PublishOutcome): Promise<void> {
+    const events = Array.from({ length: size }, () => JSON.parse(eventBody(this.counter++)) as unknown);
+    const body = JSON.stringify({ events });
+    const t0 = Date.now();
+    if (out.firstSendAt === 0) out.firstSendAt = t0;
+    out.sent += size;
+    try {
+      const res = await this.pool.request({ path, method: 'POST', headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, body });
+      const text = await res.body.text();
+      const t1 = Date.now();
+      out.lastResponseAt = t1;
+      out.responseMs.push(t1 - t0);
+      out.statusCounts[res.statusCode] = (out.statusCounts[res.statusCode] ?? 0) + 1;
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        for (const event of (JSON.parse(text) as { data: Array<{ id: string; deliveries: number }> }).data) {
+          out.accepted++;
+          out.expectedDeliveries += event.deliveries;
+          out.publishedAt.set(event.id, t0);
+        }
+      } else {
+        out.non2xx++;
+        if (out.errorSamples.length < 5) out.errorSamples.push(`${res.statusCode} ${text.slice(0, 300)}`);
+      }
+    } catch (error) {
+      out.lastResponseAt = Date.now();
+      out.networkErrors++;
+      if (out.errorSamples.length < 5) out.errorSamples.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** `count` events in batches of `size` (POST /events/batch), `concurrency` requests in flight. */
+  async burstBatches(path: string, count: number, size: number, concurrency: number, maxMs: number): Promise<PublishOutcome> {
+    const out = newOutcome();
+    const deadline = Date.now() + maxMs;
+    let next = 0;
+    const lane = async () => {
+      while (next < count && Date.now() < deadline) {
+        const n = Math.min(size, count - next);
+        next += n;
+        await this.publishBatch(path, n, out);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    return out;
+  }
+
   /** `count` publishes, `concurrency` in flight, as fast as the API answers; stops early at `maxMs`. */
   async burst(path: string, count: number, concurrency: number, maxMs: number): Promise<PublishOutcome> {
     const out = newOutcome();
