@@ -49,16 +49,31 @@ export function eventBody(i: number): string {
   });
 }
 
+interface AcceptedEvent {
+  id: string;
+  deliveries: number;
+}
+
 export class Publisher {
   private counter = 0;
 
   constructor(private readonly pool: Pool, private readonly token: string) {}
 
   private async publishOne(path: string, out: PublishOutcome): Promise<void> {
-    const body = eventBody(this.counter++);
+    await this.post(path, eventBody(this.counter++), 1, out, (text) => [JSON.parse(text) as AcceptedEvent]);
+  }
+
+  /** One POST /events/batch of `size` events. */
+  private async publishBatch(path: string, size: number, out: PublishOutcome): Promise<void> {
+    const events = Array.from({ length: size }, () => JSON.parse(eventBody(this.counter++)) as unknown);
+    await this.post(path, JSON.stringify({ events }), size, out, (text) => (JSON.parse(text) as { data: AcceptedEvent[] }).data);
+  }
+
+  /** Sends one publish request carrying `events` events and books its outcome. */
+  private async post(path: string, body: string, events: number, out: PublishOutcome, accepted: (text: string) => AcceptedEvent[]): Promise<void> {
     const t0 = Date.now();
     if (out.firstSendAt === 0) out.firstSendAt = t0;
-    out.sent++;
+    out.sent += events;
     try {
       const res = await this.pool.request({
         path,
@@ -72,37 +87,7 @@ export class Publisher {
       out.responseMs.push(t1 - t0);
       out.statusCounts[res.statusCode] = (out.statusCounts[res.statusCode] ?? 0) + 1;
       if (res.statusCode >= 200 && res.statusCode < 300) {
-        const parsed = JSON.parse(text) as { id: string; deliveries: number };
-        out.accepted++;
-        out.expectedDeliveries += parsed.deliveries;
-        out.publishedAt.set(parsed.id, t0);
-      } else {
-        out.non2xx++;
-        if (out.errorSamples.length < 5) out.errorSamples.push(`${res.statusCode} ${text.slice(0, 300)}`);
-      }
-    } catch (error) {
-      out.lastResponseAt = Date.now();
-      out.networkErrors++;
-      if (out.errorSamples.length < 5) out.errorSamples.push(error instanceof Error ? error.message : String(error));
-    }
-  }
-
-  /** One POST /events/batch of `size` events. */
-  private async publishBatch(path: string, size: number, out: PublishOutcome): Promise<void> {
-    const events = Array.from({ length: size }, () => JSON.parse(eventBody(this.counter++)) as unknown);
-    const body = JSON.stringify({ events });
-    const t0 = Date.now();
-    if (out.firstSendAt === 0) out.firstSendAt = t0;
-    out.sent += size;
-    try {
-      const res = await this.pool.request({ path, method: 'POST', headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' }, body });
-      const text = await res.body.text();
-      const t1 = Date.now();
-      out.lastResponseAt = t1;
-      out.responseMs.push(t1 - t0);
-      out.statusCounts[res.statusCode] = (out.statusCounts[res.statusCode] ?? 0) + 1;
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        for (const event of (JSON.parse(text) as { data: Array<{ id: string; deliveries: number }> }).data) {
+        for (const event of accepted(text)) {
           out.accepted++;
           out.expectedDeliveries += event.deliveries;
           out.publishedAt.set(event.id, t0);
