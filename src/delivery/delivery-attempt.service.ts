@@ -65,10 +65,9 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
 
     const body = buildPayload({ id: ctx.event_id, type: ctx.event_type, createdAt: ctx.event_created_at, dataJson: ctx.data_json }, summary);
     const timestamp = Math.floor(Date.now() / 1000);
+    // HttpSender adds content-type, user-agent and content-length; extra headers cannot name those.
     const headers: Record<string, string> = {
       ...ctx.headers,
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
       'webhook-id': ctx.event_id,
       'webhook-timestamp': String(timestamp),
       ...signatureHeaders(ctx.signature_scheme, activeSecrets(ctx), ctx.event_id, timestamp, body),
