@@ -12,6 +12,12 @@ const REASONS: Record<number, string> = {
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '55000', '3D000', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 const UNAVAILABLE_MESSAGES = /connection terminated|timeout exceeded when trying to connect|connection error|Client has encountered a connection error/i;
 
+/** Deadlock or serialization failure: nothing was written, and the same request can succeed again. */
+function isTransientConflict(exception: unknown): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 export function isDatabaseUnavailable(exception: unknown): boolean {
   if (typeof exception !== 'object' || exception === null) return false;
   const code = (exception as { code?: unknown }).code;
@@ -42,6 +48,9 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (fastifyStatus !== null && fastifyStatus < 500) {
       const message = exception instanceof Error ? exception.message : 'Bad request';
       return { status: fastifyStatus, body: { statusCode: fastifyStatus, error: REASONS[fastifyStatus] ?? 'Error', message } };
+    }
+    if (isTransientConflict(exception)) {
+      return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'transient database conflict, try again' } };
     }
     if (isDatabaseUnavailable(exception)) {
       return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'database unavailable, try again' } };

@@ -37,7 +37,8 @@ with input as (
   select i.* from input i where exists (select 1 from tenants t where t.id = i.tenant_id)
 ), idem as (
   insert into idempotency_keys (tenant_id, key, event_id)
-  select tenant_id, idem_key, id from known where idem_key is not null
+  -- in key order, so two batches holding the same keys lock them in the same order (no deadlock)
+  select tenant_id, idem_key, id from known where idem_key is not null order by tenant_id, idem_key
   on conflict (tenant_id, key) do update set event_id = excluded.event_id, created_at = now()
     where idempotency_keys.created_at < now() - interval '24 hours'
   returning event_id
