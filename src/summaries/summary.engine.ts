@@ -100,7 +100,9 @@ export class SummaryEngine {
   private async bounded(input: SummaryInput, callerSignal: AbortSignal | undefined): Promise<Summary> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error('summary deadline passed')), this.config.summaryDeadlineMs);
-    const signal = AbortSignal.any([deadline.signal, this.shutdown.signal, ...(callerSignal ? [callerSignal] : [])]);
+    // Not AbortSignal.any: with the long-lived shutdown signal among its sources it leaks in Node 20.
+    const linked = linkSignals([deadline.signal, this.shutdown.signal, ...(callerSignal ? [callerSignal] : [])]);
+    const signal = linked.signal;
     const stop = whenAborted(signal);
     try {
       if (this.cascade.size === 0) throw new Fallback('no-providers');
@@ -122,6 +124,7 @@ export class SummaryEngine {
       clearTimeout(timer);
       stop.dispose();
       deadline.abort(new Error('summary finished')); // ends any call still running after a fallback
+      linked.dispose();
     }
   }
 
@@ -195,6 +198,18 @@ function safeOfflineSummary(type: string, data: Record<string, unknown>): string
       return 'Event received.';
     }
   }
+}
+
+/** A signal aborted by the first of `sources`; dispose() unhooks it from them all. */
+function linkSignals(sources: AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const hooks = sources.map((source) => {
+    const onAbort = () => controller.abort(source.reason);
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener('abort', onAbort, { once: true });
+    return () => source.removeEventListener('abort', onAbort);
+  });
+  return { signal: controller.signal, dispose: () => hooks.forEach((unhook) => unhook()) };
 }
 
 function whenAborted(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
