@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp, useAppWithReceiver } from '../support/app';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
@@ -8,15 +8,7 @@ describe('delivery basics', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-    receiver = await new TestReceiver().start();
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-  });
+  useAppWithReceiver({}, (ctx) => ({ app, receiver, tenantId } = ctx));
 
   it('delivers a signed event that standardwebhooks verifies', async () => {
     const endpoint = await createEndpoint(app, tenantId, { url: `${receiver.url}/basic` });

@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { getEndpoint, onlyDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -10,22 +10,19 @@ describe('endpoint health', () => {
   let tenantId: string;
   let healthy = false;
 
-  beforeAll(async () => {
-    app = await startTestApp({
+  useAppWithReceiver(
+    {
       RETRY_SCHEDULE: '300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms',
       RETRY_JITTER: '0',
       ENDPOINT_DISABLE_AFTER: '1s',
       LOG_LEVEL: 'error',
-    });
-    receiver = await new TestReceiver().start();
+    },
+    (ctx) => ({ app, receiver, tenantId } = ctx),
+  );
+  beforeAll(() => {
     receiver.respondWith((req, res) => {
       res.writeHead(healthy || req.path === '/steady' ? 200 : 500).end(healthy ? 'ok' : 'broken');
     });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
   });
 
   it('disables an endpoint failing for longer than ENDPOINT_DISABLE_AFTER ("failing"); /enable lets deliveries flow again', async () => {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { AddressInfo } from 'node:net';
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, waitForDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -11,15 +11,17 @@ describe('delivery failures in the log', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp({
+  useAppWithReceiver(
+    {
       RETRY_SCHEDULE: '300ms',
       RETRY_JITTER: '0',
       DELIVERY_TIMEOUT_MS: '500',
       RESPONSE_CAPTURE_BYTES: '1024',
       LOG_LEVEL: 'error',
-    });
-    receiver = await new TestReceiver().start();
+    },
+    (ctx) => ({ app, receiver, tenantId } = ctx),
+  );
+  beforeAll(() => {
     receiver.respondWith((req, res) => {
       if (req.path === '/redirect') res.writeHead(302, { location: `${receiver.url}/redirect-target` }).end('moved');
       else if (req.path === '/hang') return; // never answers
@@ -27,11 +29,6 @@ describe('delivery failures in the log', () => {
       else if (req.path === '/big-utf8') res.writeHead(500, { 'content-type': 'text/plain' }).end('é'.repeat(50_000));
       else res.writeHead(200).end('ok');
     });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
   });
 
   async function deliverTo(url: string, type: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, waitForDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -10,17 +10,11 @@ describe('manual retry, recover and delete', () => {
   let tenantId: string;
   const healthy = new Set<string>();
 
-  beforeAll(async () => {
-    app = await startTestApp({ RETRY_SCHEDULE: '200ms', RETRY_JITTER: '0', LOG_LEVEL: 'error' });
-    receiver = await new TestReceiver().start();
+  useAppWithReceiver({ RETRY_SCHEDULE: '200ms', RETRY_JITTER: '0', LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
+  beforeAll(() => {
     receiver.respondWith((req, res) => {
       res.writeHead(healthy.has(req.path) ? 200 : 500).end(healthy.has(req.path) ? 'fine' : 'broken');
     });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
   });
 
   const retry = (id: string) => app.request('POST', `/v1/tenants/${tenantId}/deliveries/${id}/retry`);

@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { deliveriesOf, onlyDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -9,15 +9,7 @@ describe('delivery payload', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp({ RETRY_SCHEDULE: '300ms,300ms', RETRY_JITTER: '0', LOG_LEVEL: 'warn' });
-    receiver = await new TestReceiver().start();
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-  });
+  useAppWithReceiver({ RETRY_SCHEDULE: '300ms,300ms', RETRY_JITTER: '0', LOG_LEVEL: 'warn' }, (ctx) => ({ app, receiver, tenantId } = ctx));
 
   it('sends exactly {id,type,timestamp,data,summary} with data as published, key order kept', async () => {
     await createEndpoint(app, tenantId, { url: `${receiver.url}/shape`, eventTypes: ['shape.*'] });

@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -20,15 +20,7 @@ describe('endpoint rate limit', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp({ LOG_LEVEL: 'error' });
-    receiver = await new TestReceiver().start();
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-  });
+  useAppWithReceiver({ LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
 
   it('never sends more than rateLimitPerSecond requests in any one-second window, and sends them all', async () => {
     await createEndpoint(app, tenantId, { url: `${receiver.url}/limited`, eventTypes: ['rate.*'], rateLimitPerSecond: 2 });

@@ -1,5 +1,5 @@
 import { RetentionService } from '../../src/delivery/retention.service';
-import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 
@@ -9,15 +9,9 @@ describe('retention', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp({ RETENTION_DAYS: '30', LOG_LEVEL: 'error' });
-    receiver = await new TestReceiver().start();
+  useAppWithReceiver({ RETENTION_DAYS: '30', LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
+  beforeAll(() => {
     receiver.respondWith((_req, res) => void res.writeHead(200).end('receiver said hello'));
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
   });
 
   it('expires old event data and response bodies, keeps the log rows, and refuses to retry an expired event', async () => {

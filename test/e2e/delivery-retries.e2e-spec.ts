@@ -1,4 +1,4 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { gate, getEndpoint, onlyDelivery, waitForDelivery, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -10,9 +10,8 @@ describe('delivery retries', () => {
   let tenantId: string;
   const statusesByPath = new Map<string, { statuses: number[]; headers?: Record<string, string>; hold?: Promise<void>[] }>();
 
-  beforeAll(async () => {
-    app = await startTestApp({ RETRY_SCHEDULE: '300ms,300ms', RETRY_JITTER: '0', LOG_LEVEL: 'error' });
-    receiver = await new TestReceiver().start();
+  useAppWithReceiver({ RETRY_SCHEDULE: '300ms,300ms', RETRY_JITTER: '0', LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
+  beforeAll(() => {
     // Each path answers its own script of statuses (then 200), so tests do not disturb each other.
     receiver.respondWith(async (req, res) => {
       const script = statusesByPath.get(req.path);
@@ -20,11 +19,6 @@ describe('delivery retries', () => {
       await script?.hold?.[index];
       res.writeHead(script?.statuses[index] ?? 200, script?.headers ?? {}).end(`answer ${index}`);
     });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
   });
 
   async function endpointFor(path: string, type: string, script: { statuses: number[]; headers?: Record<string, string>; hold?: Promise<void>[] }) {

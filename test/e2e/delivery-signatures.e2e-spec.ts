@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { TestReceiver, ReceivedRequest } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
@@ -31,15 +31,7 @@ describe('delivery signatures', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp({ LOG_LEVEL: 'error' });
-    receiver = await new TestReceiver().start();
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-  });
+  useAppWithReceiver({ LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
 
   const secretOf = async (endpointId: string): Promise<string> =>
     (await app.request('GET', `/v1/tenants/${tenantId}/endpoints/${endpointId}/secret`)).body.secret;

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
 import { createHttpApp } from '../../src/bootstrap';
+import { TestReceiver } from './receiver';
 import { loadConfig } from '../../src/config/config';
 import { createTestDatabase, TestDatabase } from './database';
 
@@ -95,4 +96,29 @@ export async function getDelivery(app: TestApp, tenantId: string, deliveryId: st
   const res = await app.request('GET', `/v1/tenants/${tenantId}/deliveries/${deliveryId}`);
   if (res.status !== 200) throw new Error(`delivery: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
+}
+
+export interface AppWithReceiver {
+  app: TestApp;
+  receiver: TestReceiver;
+  tenantId: string;
+}
+
+/**
+ * The usual setup of a delivery test: a real app (with `env`), a receiver and a tenant, made
+ * before the block's tests and stopped after them. `assign` hands them to the block's variables.
+ */
+export function useAppWithReceiver(env: Record<string, string>, assign: (ctx: AppWithReceiver) => void): void {
+  let ctx: Partial<AppWithReceiver> = {};
+  beforeAll(async () => {
+    const app = await startTestApp(env);
+    ctx = { app };
+    const receiver = await new TestReceiver().start();
+    ctx = { app, receiver, tenantId: await createTenant(app) };
+    assign(ctx as AppWithReceiver);
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+    await ctx.receiver?.stop();
+  });
 }
