@@ -1,18 +1,12 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
 describe('operations routes', () => {
   let app: TestApp;
   let receiver: TestReceiver;
-  beforeAll(async () => {
-    app = await startTestApp();
-    receiver = await new TestReceiver().start();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-  });
+  let tenantId: string;
+  useAppWithReceiver({}, (ctx) => ({ app, receiver, tenantId } = ctx));
 
   it('answers liveness and readiness without auth', async () => {
     expect(await app.request('GET', '/health', { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -33,7 +27,6 @@ describe('operations routes', () => {
   });
 
   it('exposes Prometheus metrics for requests, deliveries, attempt latency and queue depth', async () => {
-    const tenantId = await createTenant(app);
     await createEndpoint(app, tenantId, { url: `${receiver.url}/metrics-test` });
     await publish(app, tenantId, 'order.created', { orderId: 'o_1' });
     await waitFor(() => receiver.forPath('/metrics-test').length === 1);
