@@ -66,7 +66,8 @@ function top(map: Map<string, number>, total: number, n: number): ProfileRow[] {
     .map(([name, us]) => ({ name, ms: Math.round(us / 1000), percent: Math.round((us / total) * 1000) / 10 }));
 }
 
-export function summariseProfile(file: string, n = 25): ProfileSummary {
+/** The profile with its nodes by id and each node's parent. */
+function loadProfile(file: string): { profile: CpuProfile; byId: Map<number, ProfileNode>; parent: Map<number, number> } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -74,6 +75,11 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
     byId.set(node.id, node);
     for (const child of node.children ?? []) parent.set(child, node.id);
   }
+  return { profile, byId, parent };
+}
+
+export function summariseProfile(file: string, n = 25): ProfileSummary {
+  const { profile, byId, parent } = loadProfile(file);
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 
@@ -113,13 +119,7 @@ export function summariseProfile(file: string, n = 25): ProfileSummary {
 
 /** Who calls `leaf` (self time of frames named so), by their nearest `depth` caller frames. */
 export function callersOf(file: string, leaf: string, depth = 4, n = 15): ProfileRow[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const node of profile.nodes) {
-    byId.set(node.id, node);
-    for (const child of node.children ?? []) parent.set(child, node.id);
-  }
+  const { profile, byId, parent } = loadProfile(file);
   const chains = new Map<string, number>();
   let total = 0;
   profile.samples.forEach((id, i) => {

@@ -33,11 +33,12 @@ export class BearerAuthGuard implements CanActivate {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new UnauthorizedException('missing bearer token in the Authorization header');
 
-    if (this.adminTokenHash && constantTimeEquals(hashKey(token), this.adminTokenHash)) {
+    const tokenHash = hashKey(token);
+    if (this.adminTokenHash && constantTimeEquals(tokenHash, this.adminTokenHash)) {
       request.principal = { kind: 'admin' };
       return true;
     }
-    const key = looksLikeTenantKey(token) ? await this.apiKeys.findActiveByHash(hashKey(token)) : null;
+    const key = looksLikeTenantKey(token) ? await this.apiKeys.findActiveByHash(tokenHash) : null;
     if (!key) throw new UnauthorizedException('unknown or revoked token');
 
     request.principal = { kind: 'tenant', tenantId: key.tenant_id, keyId: key.id };

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, register } from 'prom-client';
 
 /** Returns the metric already registered under `name`, so importing twice never double-registers. */
-function once<T>(name: string, make: () => T): T {
+export function once<T>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
 

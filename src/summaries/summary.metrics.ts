@@ -1,9 +1,5 @@
-import { Counter, Histogram, register } from 'prom-client';
-
-/** The metric already registered under `name`, so a second import (jest module registry, two bundles) never double-registers. */
-function once<T>(name: string, make: () => T): T {
-  return (register.getSingleMetric(name) as T | undefined) ?? make();
-}
+import { Counter, Histogram } from 'prom-client';
+import { once } from '../metrics/metrics';
 
 export const llmCalls = once('llm_calls_total', () => new Counter({
   name: 'llm_calls_total',
