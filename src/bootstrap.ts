@@ -5,17 +5,22 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { Client } from 'pg';
+import type { RawServerDefault } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { generateAdminToken } from './auth/tokens';
 import { DomainErrorFilter } from './common/domain-error.filter';
+import { InvalidInputError } from './common/errors';
+import { checkCharset, findJsonProblem, JsonBodyError, scanJson } from './common/json-body';
+import { validationFailed } from './common/validation';
 import { AppConfig, Role } from './config/config';
-import { EmbeddedServer, startEmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedServer } from './database/embedded-postgres';
+import { useLocalDatabase } from './database/local-database';
 import { migrateDatabase } from './database/migrate';
 import { httpRequests } from './metrics/metrics';
 
-const EMBEDDED_PORT = 54329;
 const MIGRATION_LOCK = 827_364_501;
 
 export interface ResolvedDatabase {
@@ -23,29 +28,10 @@ export interface ResolvedDatabase {
   embedded: EmbeddedServer | null;
 }
 
-/**
- * DATABASE_URL, or the embedded PostgreSQL under DATA_DIR. When another process of ours
- * (say `start:worker` beside `start:api`) already runs the embedded cluster, share it.
- */
+/** DATABASE_URL, or the embedded PostgreSQL of DATA_DIR (see database/local-database.ts). */
 export async function resolveDatabase(config: AppConfig): Promise<ResolvedDatabase> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
-  const url = `postgres://postgres:postgres@127.0.0.1:${EMBEDDED_PORT}/webhooks`;
-  if (await canConnect(url)) return { url, embedded: null };
-  mkdirSync(config.dataDir, { recursive: true });
-  const embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, 'pg'), port: EMBEDDED_PORT, persistent: true, database: 'webhooks' });
-  return { url: embedded.url, embedded };
-}
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return useLocalDatabase(config.dataDir);
 }
 
 /** Migrations under an advisory lock, so processes starting together do not race. */
@@ -82,7 +68,8 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
     rawBody: true,
   });
   app.useLogger(app.get(PinoLogger));
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
+  registerJsonBodyParser(app, config);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, exceptionFactory: validationFailed }));
   app.useGlobalFilters(new DomainErrorFilter());
   app.enableShutdownHooks();
 
@@ -103,6 +90,35 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
+}
+
+/**
+ * JSON bodies: UTF-8 only, and nothing PostgreSQL would refuse (see common/json-body.ts). The
+ * whole body may nest a few levels more than MAX_JSON_DEPTH (the batch wrapper); publish
+ * checks `data` itself against the limit.
+ */
+function registerJsonBodyParser(app: NestFastifyApplication, config: AppConfig): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const bodyLimit = config.maxPayloadBytes;
+  const depthLimit = config.maxJsonDepth + 3;
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
+    try {
+      checkCharset(request.headers['content-type']);
+      if (!isUtf8(body)) throw new JsonBodyError(400, 'body is not valid UTF-8');
+      const scan = scanJson(body);
+      // Fastify's parser answers through the callback; its return value is nothing to wait for.
+      void parseJson(request, body.toString('utf8'), (error, parsed) => {
+        if (error) return done(error);
+        const problem = scan.hasUnicodeEscapes || scan.maxDepth > depthLimit ? findJsonProblem(parsed, depthLimit, '', scan.hasUnicodeEscapes) : null;
+        if (problem) return done(new InvalidInputError(problem.field, problem.message));
+        request.jsonScan = scan;
+        done(null, parsed);
+      });
+    } catch (error) {
+      done(error as Error);
+    }
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, Role, loadConfig } from './config/config';
+import { LocalDatabaseError } from './database/local-database';
 import { createHttpApp, migrateWithLock, resolveAdminToken, resolveDatabase, startWorker } from './bootstrap';
 
 const ROLES: Record<string, Role> = { all: 'all', api: 'api', worker: 'worker' };
@@ -45,6 +46,10 @@ function onSignals(shutdown: () => Promise<void>): void {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof LocalDatabaseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainError } from './errors';
+import { DomainError, InvalidInputError } from './errors';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
@@ -41,6 +41,9 @@ export class DomainErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       return { status: exception.getStatus(), body: normalise(exception.getStatus(), exception.getResponse()) };
     }
+    if (exception instanceof InvalidInputError) {
+      return { status: 400, body: { statusCode: 400, error: REASONS[400], message: exception.message, details: exception.details } };
+    }
     if (exception instanceof DomainError) {
       return { status: exception.status, body: { statusCode: exception.status, error: REASONS[exception.status] ?? 'Error', message: exception.message } };
     }
@@ -60,9 +63,11 @@ export class DomainErrorFilter implements ExceptionFilter {
   }
 }
 
+/** Nest's own exceptions (401 from the guard, 404 for unknown routes) in the one shape: `message` a string. */
 function normalise(status: number, response: string | object): object {
-  if (typeof response === 'string') return { statusCode: status, error: REASONS[status] ?? 'Error', message: response };
-  return { statusCode: status, error: REASONS[status] ?? 'Error', ...response };
+  const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  const message = Array.isArray(raw) ? raw.map(String).join('; ') : typeof raw === 'string' ? raw : REASONS[status] ?? 'Error';
+  return { statusCode: status, error: REASONS[status] ?? 'Error', message };
 }
 
 function statusOfFastifyError(exception: unknown): number | null {

@@ -13,11 +13,22 @@ export class NotFoundError extends DomainError {
   }
 }
 
-/** Bad input that passed DTO validation but fails a domain rule; names the field. */
+/** Bad input: names the field. `details` lists every problem found (SPEC §3's error shape). */
 export class InvalidInputError extends DomainError {
   readonly status = 400;
+  readonly details: Array<{ field: string; message: string }>;
+
   constructor(readonly field: string, detail: string) {
     super(`${field} ${detail}`);
+    this.details = [{ field, message: this.message }];
+  }
+
+  /** Several problems at once (a DTO with more than one bad field): the message joins them. */
+  static withDetails(details: Array<{ field: string; message: string }>): InvalidInputError {
+    const error = new InvalidInputError(details[0].field, '');
+    error.message = details.map((d) => d.message).join('; ');
+    error.details.splice(0, 1, ...details);
+    return error;
   }
 }
 
@@ -38,6 +49,3 @@ export class ForbiddenError extends DomainError {
   }
 }
 
-export class ServiceUnavailableError extends DomainError {
-  readonly status = 503;
-}

@@ -34,6 +34,9 @@ export interface AppConfig {
   endpointDisableAfterMs: number;
   workerDeadAfterMs: number;
   retentionDays: number;
+  /** Deepest nesting of objects and arrays accepted in a published `data`. */
+  maxJsonDepth: number;
+  maxEndpointsPerTenant: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   llm: LlmConfig;
 }
@@ -44,7 +47,7 @@ export const CONFIG_VARIABLES = [
   'RETRY_SCHEDULE', 'RETRY_JITTER', 'ALLOW_PRIVATE_TARGETS', 'MAX_PAYLOAD_BYTES', 'RESPONSE_CAPTURE_BYTES',
   'LLM_PROVIDERS', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
   'LLM_SUMMARY_DEADLINE_MS', 'LLM_TENANT_DAILY_TOKEN_BUDGET', 'ENDPOINT_DISABLE_AFTER', 'WORKER_DEAD_AFTER',
-  'RETENTION_DAYS', 'LOG_LEVEL',
+  'RETENTION_DAYS', 'LOG_LEVEL', 'MAX_JSON_DEPTH', 'MAX_ENDPOINTS_PER_TENANT',
 ] as const;
 
 export class ConfigError extends Error {
@@ -131,6 +134,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     endpointDisableAfterMs: duration('ENDPOINT_DISABLE_AFTER', '5d'),
     workerDeadAfterMs: duration('WORKER_DEAD_AFTER', '60s', 1000),
     retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
+    maxJsonDepth: int('MAX_JSON_DEPTH', 32, 1, 1000),
+    maxEndpointsPerTenant: int('MAX_ENDPOINTS_PER_TENANT', 500, 1, 1_000_000),
     logLevel: logLevel as AppConfig['logLevel'],
     llm: {
       providers: parseProviders(get('LLM_PROVIDERS')),

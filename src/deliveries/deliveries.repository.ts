@@ -63,8 +63,13 @@ export class DeliveriesRepository {
     );
   }
 
-  forEvent(eventId: string): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(`select ${COLUMNS} from deliveries where event_id = $1 order by id`, [eventId]);
+  forEvent(eventId: string, limit: number): Promise<DeliveryRow[]> {
+    return this.db.query<DeliveryRow>(`select ${COLUMNS} from deliveries where event_id = $1 order by id limit $2`, [eventId, limit]);
+  }
+
+  async countForEvent(eventId: string): Promise<number> {
+    const row = await this.db.one<{ n: number }>(`select count(*)::int as n from deliveries where event_id = $1`, [eventId]);
+    return row?.n ?? 0;
   }
 
   find(tenantId: string, id: string): Promise<DeliveryRow | null> {

@@ -102,8 +102,10 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
       error: result.error,
     };
     const status = result.status;
-    if (status !== null && status >= 200 && status < 300) {
-      return { ...base, error: null, newStatus: 'succeeded', nextAttemptAt: null, retryAttempt: 0, outcome: 'ok' };
+    // A 2xx counts once its body was read to the end or to RESPONSE_CAPTURE_BYTES; one that broke
+    // off or stalled carries its error and is retried like any failure (delivery is at least once).
+    if (status !== null && status >= 200 && status < 300 && result.error === null) {
+      return { ...base, newStatus: 'succeeded', nextAttemptAt: null, retryAttempt: 0, outcome: 'ok' };
     }
     if (status === 410) {
       return { ...base, newStatus: 'failed', nextAttemptAt: null, retryAttempt: 0, outcome: 'gone' };

@@ -35,14 +35,25 @@ const COLUMNS = `id, tenant_id, url, description, event_types, enabled, disabled
 export class EndpointsRepository {
   constructor(private readonly db: Db) {}
 
-  insert(e: EndpointWrite): Promise<EndpointRow | null> {
-    return this.db.one<EndpointRow>(
-      `insert into endpoints (id, tenant_id, url, description, event_types, enabled, disabled_reason, secret,
-         signature_scheme, headers, summaries, rate_limit_per_second)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning ${COLUMNS}`,
-      [e.id, e.tenant_id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret,
-        e.signature_scheme, JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second],
-    );
+  /**
+   * Inserts unless the tenant already has `limit` endpoints (then null). Creates of one tenant
+   * queue on an advisory lock, so concurrent ones cannot together pass the limit.
+   */
+  insertWithinLimit(limit: number, e: EndpointWrite): Promise<EndpointRow | null> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`select pg_advisory_xact_lock(hashtextextended('endpoints-of:' || $1, 0))`, [e.tenant_id]);
+      const count = await this.db.one<{ n: number }>(
+        `select count(*)::int as n from endpoints where tenant_id = $1 and deleted_at is null`, [e.tenant_id], tx);
+      if ((count?.n ?? 0) >= limit) return null;
+      return this.db.one<EndpointRow>(
+        `insert into endpoints (id, tenant_id, url, description, event_types, enabled, disabled_reason, secret,
+           signature_scheme, headers, summaries, rate_limit_per_second)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning ${COLUMNS}`,
+        [e.id, e.tenant_id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret,
+          e.signature_scheme, JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second],
+        tx,
+      );
+    });
   }
 
   find(tenantId: string, id: string, client: Queryable = this.db.pool): Promise<EndpointRow | null> {

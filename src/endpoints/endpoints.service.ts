@@ -34,7 +34,8 @@ export class EndpointsService {
     const secret = dto.secret ?? generateSecret();
     assertSecret(secret);
     const enabled = dto.enabled ?? true;
-    const row = await this.endpoints.insert({
+    const limit = this.config.maxEndpointsPerTenant;
+    const row = await this.endpoints.insertWithinLimit(limit, {
       id: newId('ep'),
       tenant_id: tenantId,
       url: dto.url,
@@ -48,7 +49,8 @@ export class EndpointsService {
       summaries: dto.summaries ?? true,
       rate_limit_per_second: dto.rateLimitPerSecond ?? null,
     });
-    return toEndpoint(row!);
+    if (!row) throw new ConflictError(`this tenant already has ${limit} endpoints (MAX_ENDPOINTS_PER_TENANT): delete one first`);
+    return toEndpoint(row);
   }
 
   async get(tenantId: string, id: string): Promise<EndpointResponse> {

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InvalidInputError } from '../common/errors';
+import { stringifyWithRaw } from '../common/raw-json';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { ListEventsDto } from './dto/list-events.dto';
 import { parsePublishBatchBody, parsePublishBody } from './dto/parse-publish-body';
 import { PublishEventBatchDto, PublishEventDto } from './dto/publish-event.dto';
@@ -13,7 +15,10 @@ import { rawJsonElements, rawJsonMember } from './raw-json-member';
 @ApiBearerAuth()
 @Controller('v1/tenants/:tenantId/events')
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(
+    private readonly events: EventsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -29,7 +34,7 @@ export class EventsController {
       throw new InvalidInputError('Idempotency-Key', 'must be 1 to 255 characters');
     }
     // Validated by hand (same rules as PublishEventDto): the global ValidationPipe skips `unknown`.
-    const { type, data } = parsePublishBody(body);
+    const { type, data } = parsePublishBody(body, { maxJsonDepth: this.config.maxJsonDepth, scan: request.jsonScan });
     const dataJson = (request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'data')) || JSON.stringify(data);
     return this.events.publish(tenantId, type, data, dataJson, idempotencyKey ?? null);
   }
@@ -39,7 +44,7 @@ export class EventsController {
   @ApiBody({ type: PublishEventBatchDto })
   @ApiOperation({ summary: 'Publish up to 100 events in one transaction: all are accepted, or none' })
   async publishBatch(@TenantIdParam() tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest & { rawBody?: Buffer }) {
-    const events = parsePublishBatchBody(body);
+    const events = parsePublishBatchBody(body, { maxJsonDepth: this.config.maxJsonDepth, scan: request.jsonScan });
     const raw = request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'events');
     const elements = raw ? rawJsonElements(raw) : null;
     const data = await this.events.publishAll(tenantId, events.map((event, i) => ({
@@ -49,13 +54,16 @@ export class EventsController {
     return { data };
   }
 
+  // Both reads return JSON text: `data` is spliced in as published (see common/raw-json.ts).
   @Get()
-  list(@TenantIdParam() tenantId: string, @Query() query: ListEventsDto) {
-    return this.events.list(tenantId, query);
+  @Header('content-type', 'application/json; charset=utf-8')
+  async list(@TenantIdParam() tenantId: string, @Query() query: ListEventsDto): Promise<string> {
+    return stringifyWithRaw(await this.events.list(tenantId, query));
   }
 
   @Get(':id')
-  get(@TenantIdParam() tenantId: string, @IdParam('id', 'event') id: string) {
-    return this.events.get(tenantId, id);
+  @Header('content-type', 'application/json; charset=utf-8')
+  async get(@TenantIdParam() tenantId: string, @IdParam('id', 'event') id: string): Promise<string> {
+    return stringifyWithRaw(await this.events.get(tenantId, id));
   }
 }

@@ -7,7 +7,8 @@ export interface EventRow {
   id: string;
   tenant_id: string;
   type: string;
-  data: Record<string, unknown> | null;
+  /** The stored text of data, exactly as published; null once expired. */
+  data_json: string | null;
   summary: { text: string; source: 'llm' | 'offline'; model: string | null } | null;
   created_at: Date;
   expired_at: Date | null;
@@ -117,12 +118,12 @@ export class EventsRepository {
 
   find(tenantId: string, id: string): Promise<EventRow | null> {
     return this.db.one<EventRow>(
-      `select id, tenant_id, type, data, summary, created_at, expired_at from events where tenant_id = $1 and id = $2`, [tenantId, id]);
+      `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events where tenant_id = $1 and id = $2`, [tenantId, id]);
   }
 
   list(tenantId: string, filter: EventFilter, limit: number, before: string | null): Promise<EventRow[]> {
     return this.db.query<EventRow>(
-      `select id, tenant_id, type, data, summary, created_at, expired_at from events
+      `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events
         where tenant_id = $1
           and ($2::text is null or type = $2)
           and ($3::timestamptz is null or created_at >= $3)

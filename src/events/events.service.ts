@@ -11,6 +11,7 @@ import { EventDetailResponse, EventResponse, PublishedEventResponse } from './dt
 import { EventRow, EventsRepository } from './events.repository';
 import { PublishBatcher } from './publish-batcher';
 import { eventsPublished } from '../metrics/metrics';
+import { RawJson } from '../common/raw-json';
 
 export interface EventToPublish {
   type: string;
@@ -67,19 +68,25 @@ export class EventsService {
     return toPage(await this.events.list(tenantId, query, limit + 1, decodeCursor(query.cursor)), limit, toEvent);
   }
 
+  /** The event with its delivery count and its first EVENT_DELIVERIES_SHOWN deliveries (the rest through the delivery log). */
   async get(tenantId: string, id: string): Promise<EventDetailResponse> {
     const row = await this.events.find(tenantId, id);
     if (!row) throw new NotFoundError('event');
-    const deliveries = await this.deliveries.forEvent(id);
-    return { ...toEvent(row), deliveries: deliveries.map(toDelivery) };
+    const [deliveries, deliveryCount] = await Promise.all([
+      this.deliveries.forEvent(id, EVENT_DELIVERIES_SHOWN),
+      this.deliveries.countForEvent(id),
+    ]);
+    return { ...toEvent(row), deliveryCount, deliveries: deliveries.map(toDelivery) };
   }
 }
+
+export const EVENT_DELIVERIES_SHOWN = 100;
 
 function toEvent(row: EventRow): EventResponse {
   return {
     id: row.id,
     type: row.type,
-    data: row.data,
+    data: row.data_json === null ? null : new RawJson(row.data_json),
     summary: row.summary,
     createdAt: row.created_at.toISOString(),
     expired: row.expired_at !== null,

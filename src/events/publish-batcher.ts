@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/domain-error.filter';
+import { InvalidInputError } from '../common/errors';
 import { EventsRepository, PublishOutcome, PublishRequest } from './events.repository';
 
 const MAX_BATCH = 500;
@@ -52,13 +54,36 @@ export class PublishBatcher {
     while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
       const batch = this.takeBatch();
       this.inFlight++;
-      this.events.publishBatch(batch.flatMap((w) => w.requests)).then(
-        (outcomes) => batch.forEach((w) => w.resolve(w.requests.map((r) => outcomes.get(r.id)!))),
-        (error: unknown) => batch.forEach((w) => w.reject(error)),
-      ).finally(() => {
+      // write() settles every waiter itself and never rejects
+      void this.write(batch).finally(() => {
         this.inFlight--;
         if (this.queue.length > 0) this.schedule();
       });
+    }
+  }
+
+  /**
+   * Batching is an optimisation, never a change of meaning: when the grouped statement fails
+   * for anything but an unreachable database, each request is written again on its own, so
+   * only the culprit gets the error.
+   */
+  private async write(batch: Waiter[]): Promise<void> {
+    try {
+      const outcomes = await this.events.publishBatch(batch.flatMap((w) => w.requests));
+      batch.forEach((w) => w.resolve(w.requests.map((r) => outcomes.get(r.id)!)));
+    } catch (error) {
+      if (batch.length === 1 || isDatabaseUnavailable(error)) {
+        batch.forEach((w) => w.reject(asRequestError(error)));
+        return;
+      }
+      await Promise.all(batch.map(async (w) => {
+        try {
+          const outcomes = await this.events.publishBatch(w.requests);
+          w.resolve(w.requests.map((r) => outcomes.get(r.id)!));
+        } catch (own) {
+          w.reject(asRequestError(own));
+        }
+      }));
     }
   }
 
@@ -84,4 +109,14 @@ export class PublishBatcher {
     this.queue = rest;
     return batch;
   }
+}
+
+/** PostgreSQL's data exceptions (class 22) and program limits (54: nesting too deep) are the request's fault: a 400. */
+function asRequestError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'))) {
+    const message = error instanceof Error ? error.message.slice(0, 200) : 'invalid value';
+    return new InvalidInputError('data', `was refused by the database: ${message}`);
+  }
+  return error;
 }

@@ -26,7 +26,28 @@ describe('delivery failures in the log', () => {
       if (req.path === '/redirect') res.writeHead(302, { location: `${receiver.url}/redirect-target` }).end('moved');
       else if (req.path === '/hang') return; // never answers
       else if (req.path === '/big') res.writeHead(200, { 'content-type': 'text/plain' }).end('abcdefghij'.repeat(10_240));
-      else if (req.path === '/big-utf8') res.writeHead(500, { 'content-type': 'text/plain' }).end('é'.repeat(50_000));
+      else if (req.path === '/broken-body') {
+        // 200, then the connection drops before the promised body ends; answers in full the second time
+        if (receiver.forPath('/broken-body').length === 1) {
+          res.writeHead(200, { 'content-length': '1000' });
+          res.write('partial');
+          setTimeout(() => res.socket?.destroy(), 20);
+        } else res.writeHead(200).end('ok');
+      } else if (req.path === '/trickle') {
+        // 200, then a byte every 200 ms: the whole attempt runs past DELIVERY_TIMEOUT_MS (500 ms)
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const timer = setInterval(() => res.write('.'), 200);
+        res.on('close', () => clearInterval(timer));
+      } else if (req.path === '/endless') {
+        // 200 and a body that never ends, fast: we stop at RESPONSE_CAPTURE_BYTES, and that is a success
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const chunk = 'x'.repeat(4096);
+        const pump = () => {
+          while (res.write(chunk)) { /* fill the socket */ }
+        };
+        res.on('drain', pump);
+        pump();
+      } else if (req.path === '/big-utf8') res.writeHead(500, { 'content-type': 'text/plain' }).end('é'.repeat(50_000));
       else res.writeHead(200).end('ok');
     });
   });
@@ -55,6 +76,28 @@ describe('delivery failures in the log', () => {
     expect(a.durationMs).toBeLessThan(3000);
     const done = await waitForStatus(app, tenantId, id, 'failed');
     expect(done.attempts.map((x: any) => x.error)).toEqual(['timeout', 'timeout']);
+  });
+
+  it('fails a 2xx whose body breaks off, with its error, and retries it', async () => {
+    const id = await deliverTo(`${receiver.url}/broken-body`, 'fail.broken-body');
+    const done = await waitForStatus(app, tenantId, id, 'succeeded');
+    expect(done.attempts).toHaveLength(2);
+    expect(done.attempts[0]).toMatchObject({ responseStatus: 200, error: 'connection reset' });
+    expect(done.attempts[1]).toMatchObject({ responseStatus: 200, error: null });
+  });
+
+  it('fails a 2xx whose body trickles past DELIVERY_TIMEOUT_MS: "timeout"', async () => {
+    const id = await deliverTo(`${receiver.url}/trickle`, 'fail.trickle');
+    const done = await waitForStatus(app, tenantId, id, 'failed');
+    expect(done.attempts.map((a: any) => [a.responseStatus, a.error])).toEqual([[200, 'timeout'], [200, 'timeout']]);
+  });
+
+  it('counts a 2xx with an endless body as a success once RESPONSE_CAPTURE_BYTES are read', async () => {
+    const id = await deliverTo(`${receiver.url}/endless`, 'ok.endless');
+    const done = await waitForStatus(app, tenantId, id, 'succeeded');
+    expect(done.attempts).toHaveLength(1);
+    expect(done.attempts[0]).toMatchObject({ responseStatus: 200, error: null, responseBodyTruncated: true });
+    expect(done.attempts[0].responseBody).toHaveLength(1024);
   });
 
   it('records "connection refused" when nothing listens', async () => {

@@ -84,6 +84,11 @@ describe('endpoints API', () => {
     [{ url: 'https://example.com', headers: { 'Content-Type': 'text/plain' } }, 'headers'],
     [{ url: 'https://example.com', headers: { 'bad name': 'x' } }, 'headers'],
     [{ url: 'https://example.com', headers: { 'X-Number': 5 } }, 'headers'],
+    [{ url: 'https://example.com', headers: { 'X-Mood': 'happy 😀' } }, 'headers.X-Mood'],
+    [{ url: 'https://example.com', headers: { 'X-Name': 'café' } }, 'headers.X-Name'],
+    [{ url: 'https://example.com', headers: { 'X-Tab': 'a\tb' } }, 'headers.X-Tab'],
+    ...['Content-Encoding', 'Transfer-Encoding', 'Connection', 'Host', 'Content-Length', 'Keep-Alive', 'Upgrade', 'TE', 'Trailer', 'Proxy-Authenticate']
+      .map((name) => [{ url: 'https://example.com', headers: { [name]: 'x' } }, 'headers'] as [Record<string, unknown>, string]),
     [{ url: 'https://example.com', rateLimitPerSecond: 0 }, 'rateLimitPerSecond'],
     [{ url: 'https://example.com', rateLimitPerSecond: 1.5 }, 'rateLimitPerSecond'],
     [{ url: 'https://example.com', summaries: 'no' }, 'summaries'],
@@ -95,12 +100,42 @@ describe('endpoints API', () => {
     expect(JSON.stringify(res.body.message)).toContain(field);
   });
 
+  it('keeps extra header values of visible ASCII and spaces as given', async () => {
+    const headers = { 'X-Team': 'billing & ops (eu-1)', Authorization: 'Bearer abc.def~ghi' };
+    const ep = await createEndpoint(app, tenantId, { url: 'https://example.com/headers', headers });
+    expect(ep.headers).toEqual(headers);
+  });
+
   it('recovers only when enabled and validates since', async () => {
     const ep = await createEndpoint(app, tenantId, { url: 'https://example.com/recover' });
     expect((await app.request('POST', path(`/${ep.id}/recover`), { body: { since: 'yesterday' } })).status).toBe(400);
     const ok = await app.request('POST', path(`/${ep.id}/recover`), { body: { since: '2026-01-01T00:00:00Z' } });
     expect(ok.status).toBe(202);
     expect(ok.body).toEqual({ deliveries: 0 });
+  });
+});
+
+describe('MAX_ENDPOINTS_PER_TENANT', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ MAX_ENDPOINTS_PER_TENANT: '5' });
+  });
+  afterAll(async () => app?.close());
+
+  it('refuses one endpoint more than the limit with 409, also under concurrent creates, and counts deleted ones out', async () => {
+    const tenantId = await createTenant(app);
+    const other = await createTenant(app, 'other');
+    const creates = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      app.request('POST', `/v1/tenants/${tenantId}/endpoints`, { body: { url: `https://example.com/${i}` } })));
+    expect(creates.filter((r) => r.status === 201)).toHaveLength(5);
+    const refused = creates.filter((r) => r.status !== 201);
+    expect(refused.map((r) => r.status)).toEqual(Array(7).fill(409));
+    expect(refused[0].body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('MAX_ENDPOINTS_PER_TENANT') });
+    // another tenant is not affected
+    expect((await app.request('POST', `/v1/tenants/${other}/endpoints`, { body: { url: 'https://example.com/o' } })).status).toBe(201);
+    const first = creates.find((r) => r.status === 201)!.body.id;
+    expect((await app.request('DELETE', `/v1/tenants/${tenantId}/endpoints/${first}`)).status).toBe(204);
+    expect((await app.request('POST', `/v1/tenants/${tenantId}/endpoints`, { body: { url: 'https://example.com/again' } })).status).toBe(201);
   });
 });
 

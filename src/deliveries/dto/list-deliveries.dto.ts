@@ -7,16 +7,16 @@ export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled']
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export class ListDeliveriesDto extends ListQueryDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'ep_01kb2m3n4p5q6r7s8t9v0w1x2y' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(/^ep_[0-9a-z]{26}$/, { message: 'endpointId must be an endpoint id (ep_...)' })
   endpointId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'evt_01kb2m3n4p5q6r7s8t9v0w1x2y' })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(/^evt_[0-9a-z]{26}$/, { message: 'eventId must be an event id (evt_...)' })
   eventId?: string;
 
   @ApiPropertyOptional()

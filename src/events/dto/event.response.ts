@@ -1,3 +1,4 @@
+import type { RawJson } from '../../common/raw-json';
 import { DeliveryResponse } from '../../deliveries/dto/delivery.response';
 
 export interface SummaryResponse {
@@ -16,8 +17,8 @@ export interface PublishedEventResponse {
 export interface EventResponse {
   id: string;
   type: string;
-  /** null once the payload has expired (RETENTION_DAYS). */
-  data: Record<string, unknown> | null;
+  /** The published text of data, spliced into the response as is; null once the payload has expired (RETENTION_DAYS). */
+  data: RawJson | null;
   /** null until the first delivery computed it. */
   summary: SummaryResponse | null;
   createdAt: string;
@@ -25,5 +26,7 @@ export interface EventResponse {
 }
 
 export interface EventDetailResponse extends EventResponse {
+  /** Every delivery of the event; `deliveries` holds at most the first 100. */
+  deliveryCount: number;
   deliveries: DeliveryResponse[];
 }

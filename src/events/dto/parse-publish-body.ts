@@ -1,12 +1,19 @@
 import { InvalidInputError } from '../../common/errors';
+import { findJsonProblem, JsonScan } from '../../common/json-body';
 import { EVENT_TYPE_PATTERN } from './publish-event.dto';
+
+/** MAX_JSON_DEPTH, and what the body parser's scan saw (the walk of `data` is skipped when nothing nests that deep). */
+export interface DataLimits {
+  maxJsonDepth: number;
+  scan?: JsonScan;
+}
 
 /**
  * The publish body checked by hand: the same rules as PublishEventDto (which documents the
  * route), without class-transformer's deep copy of `data`, which is the hot path's largest cost.
  */
-export function parsePublishBody(body: unknown): { type: string; data: Record<string, unknown> } {
-  const { type, data } = parseEvent(body, '', ['type', 'data']);
+export function parsePublishBody(body: unknown, limits: DataLimits): { type: string; data: Record<string, unknown> } {
+  const { type, data } = parseEvent(body, '', ['type', 'data'], limits);
   return { type, data };
 }
 
@@ -19,7 +26,7 @@ export interface BatchEventInput {
 }
 
 /** `{ events: [{ type, data, idempotencyKey? }, ...] }`, 1 to 100 events; fields named like `events[2].type`. */
-export function parsePublishBatchBody(body: unknown): BatchEventInput[] {
+export function parsePublishBatchBody(body: unknown, limits: DataLimits): BatchEventInput[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('body', 'must be a JSON object with events');
   const record = body as Record<string, unknown>;
   for (const key of Object.keys(record)) {
@@ -31,7 +38,7 @@ export function parsePublishBatchBody(body: unknown): BatchEventInput[] {
   }
   const keys = new Set<string>();
   return events.map((event: unknown, i) => {
-    const parsed = parseEvent(event, `events[${i}].`, ['type', 'data', 'idempotencyKey']);
+    const parsed = parseEvent(event, `events[${i}].`, ['type', 'data', 'idempotencyKey'], limits);
     if (parsed.idempotencyKey !== null) {
       if (keys.has(parsed.idempotencyKey)) throw new InvalidInputError(`events[${i}].idempotencyKey`, 'repeats the key of an earlier event in this batch');
       keys.add(parsed.idempotencyKey);
@@ -40,7 +47,7 @@ export function parsePublishBatchBody(body: unknown): BatchEventInput[] {
   });
 }
 
-function parseEvent(body: unknown, prefix: string, allowed: string[]): BatchEventInput {
+function parseEvent(body: unknown, prefix: string, allowed: string[], limits: DataLimits): BatchEventInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidInputError(prefix ? prefix.slice(0, -1) : 'body', 'must be a JSON object with type and data');
   }
@@ -53,6 +60,11 @@ function parseEvent(body: unknown, prefix: string, allowed: string[]): BatchEven
   if (type.length > 128) throw new InvalidInputError(`${prefix}type`, 'must be at most 128 characters');
   if (!EVENT_TYPE_PATTERN.test(type)) throw new InvalidInputError(`${prefix}type`, 'must be dot-separated names of letters, digits, _ and -');
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`${prefix}data`, 'must be a JSON object');
+  // The body may nest no deeper than data can: a scan at or under the limit spares the walk.
+  if (!limits.scan || limits.scan.maxDepth > limits.maxJsonDepth) {
+    const problem = findJsonProblem(data, limits.maxJsonDepth, `${prefix}data`, !limits.scan);
+    if (problem) throw new InvalidInputError(problem.field, problem.message);
+  }
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
     throw new InvalidInputError(`${prefix}idempotencyKey`, 'must be a string of 1 to 255 characters');
   }
