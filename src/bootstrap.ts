@@ -71,7 +71,6 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
   registerJsonBodyParser(app, config);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, exceptionFactory: validationFailed }));
   app.useGlobalFilters(new DomainErrorFilter());
-  app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -129,7 +128,6 @@ export async function startWorker(config: AppConfig, databaseUrl: string): Promi
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role: 'worker', databaseUrl }), new FastifyAdapter(), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
   app.useGlobalFilters(new DomainErrorFilter());
-  app.enableShutdownHooks();
   if (config.workerPort === null) await app.init();
   else await app.listen(config.workerPort, config.host);
   return app;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { ConfigError, Role, loadConfig } from './config/config';
 import { LocalDatabaseError } from './database/local-database';
 import { createHttpApp, migrateWithLock, resolveAdminToken, resolveDatabase, startWorker } from './bootstrap';
@@ -27,20 +28,34 @@ async function main(): Promise<void> {
   }
   const app = await createHttpApp(config, role, database.url);
   await app.listen(config.port, config.host);
-  process.stdout.write(`Listening on http://${config.host}:${config.port} (role: ${role}); API docs at /docs\n`);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  new Logger('Main').log({ role, url, docs: `${url}/docs` }, `listening on ${url}`);
   onSignals(async () => {
     await app.close();
     await stopEmbedded();
   });
 }
 
+/**
+ * The one place that handles SIGINT and SIGTERM (Nest's shutdown hooks are not enabled, so
+ * the shutdown runs once): app.close() stops taking jobs and requests, lets in-flight attempts
+ * finish, then closes the HTTP client and the pools; the embedded database stops last.
+ */
 function onSignals(shutdown: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      shutdown().then(() => process.exit(0), () => process.exit(1));
+      shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
     });
   }
 }

@@ -18,6 +18,12 @@ function isTransientConflict(exception: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+/** The code of a pg or Node error (SQLSTATE or errno name), if any. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 export function isDatabaseUnavailable(exception: unknown): boolean {
   if (typeof exception !== 'object' || exception === null) return false;
   const code = (exception as { code?: unknown }).code;

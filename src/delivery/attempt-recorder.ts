@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { codeOf, isDatabaseUnavailable } from '../common/domain-error.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { AttemptRecord, DeliveryRepository } from './delivery.repository';
 
@@ -49,7 +50,9 @@ export class AttemptRecorder {
     this.repository.recordBatch(waiters.map((w) => w.record), this.config.endpointDisableAfterMs).then(
       () => waiters.forEach((w) => w.resolve()),
       (error: unknown) => {
-        this.logger.error({ err: error, count: waiters.length }, 'recording attempts failed; their jobs will run again');
+        // An unreachable database is an outage the operator sees in readiness, not a fault of ours.
+        if (isDatabaseUnavailable(error)) this.logger.warn({ code: codeOf(error), count: waiters.length }, 'database unavailable: attempts not recorded; their jobs will run again');
+        else this.logger.error({ err: error, count: waiters.length }, 'recording attempts failed; their jobs will run again');
         waiters.forEach((w) => w.reject(error));
       },
     );

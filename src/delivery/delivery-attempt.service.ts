@@ -7,6 +7,7 @@ import { attemptDuration, deliveryOutcomes, publishToDelivery } from '../metrics
 import { signatureHeaders } from '../signing';
 import { SummaryService } from '../summaries/summary.service';
 import { AttemptRecorder } from './attempt-recorder';
+import type { CancelScope } from './cancel-scope';
 import { AttemptRecord, DeliveryContext, DeliveryRepository } from './delivery.repository';
 import { HttpSender, SendResult } from './http-sender';
 import { buildPayload, PayloadSummary } from './payload';
@@ -43,7 +44,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
     await this.sender.close();
   }
 
-  async run(payload: DeliverJobPayload, signal: AbortSignal): Promise<void> {
+  async run(payload: DeliverJobPayload, cancel: CancelScope): Promise<void> {
     const manual = payload.m === 1;
     const ctx = await this.repository.load(payload.d);
     if (!ctx) return;
@@ -74,7 +75,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
     };
 
     const startedAt = new Date();
-    const result = await this.sender.post(ctx.url, headers, body, signal);
+    const result = await this.sender.post(ctx.url, headers, body, cancel);
     const record = this.decide(ctx, payload, startedAt, result);
     await this.recorder.record(record);
 

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeSendError, TIMED_OUT, HttpSender } from './http-sender';
+import { CancelScope } from './cancel-scope';
 
 interface ReceivedRequest {
   method: string | undefined;
@@ -209,8 +210,28 @@ describe('HttpSender', () => {
     const server = await startServer(() => undefined);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const result = await sender.post(server.url, {}, payload, controller.signal);
+    const result = await sender.post(server.url, {}, payload, new CancelScope(controller.signal));
     expect(result).toMatchObject({ status: null, error: 'aborted' });
+  });
+
+  it('adds one listener to the job signal however many attempts share it', async () => {
+    const server = await startServer((_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 20));
+    const controller = new AbortController();
+    const added = jest.spyOn(controller.signal, 'addEventListener');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const scope = new CancelScope(controller.signal);
+      const results = await Promise.all(Array.from({ length: 30 }, () => sender.post(server.url, {}, payload, scope)));
+      scope.dispose();
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      expect(added).toHaveBeenCalledTimes(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
 
@@ -258,15 +279,13 @@ describe('describeSendError', () => {
     [withCode('UND_ERR_SOCKET', 'other side closed'), 'connection reset'],
     [withCode('EHOSTUNREACH'), 'network error: EHOSTUNREACH'],
     [new Error('something odd'), 'network error: something odd'],
-  ])('%p -> %p', (error, expected) => expect(describeSendError(error, idle, undefined)).toBe(expected));
+  ])('%p -> %p', (error, expected) => expect(describeSendError(error, idle, false)).toBe(expected));
 
   it('prefers the cause of an abort over the error it produced', () => {
-    const aborted = new AbortController();
-    aborted.abort();
     const timedOut = new AbortController();
     timedOut.abort(TIMED_OUT);
     const error = new DOMException('This operation was aborted', 'AbortError');
-    expect(describeSendError(error, idle, aborted.signal)).toBe('aborted');
-    expect(describeSendError(error, timedOut.signal, idle)).toBe('timeout');
+    expect(describeSendError(error, idle, true)).toBe('aborted');
+    expect(describeSendError(error, timedOut.signal, false)).toBe('timeout');
   });
 });

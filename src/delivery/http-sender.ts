@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { isPublicAddress, safeLookup } from './address-policy';
+import type { CancelScope } from './cancel-scope';
 
 export interface SendResult {
   status: number | null;
@@ -54,7 +55,8 @@ export class HttpSender {
     });
   }
 
-  async post(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<SendResult> {
+  /** `cancel` aborts the attempt (shutdown); it holds one listener for all the attempts of its job. */
+  async post(url: string, headers: Record<string, string>, body: string, cancel?: CancelScope): Promise<SendResult> {
     const started = performance.now();
     const result = (partial: Partial<SendResult>): SendResult => ({
       status: null,
@@ -83,9 +85,7 @@ export class HttpSender {
     // per request and AbortSignal.any leaks listeners on a long-lived signal in Node 20.
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMED_OUT), this.options.timeoutMs);
-    const onCallerAbort = () => controller.abort(signal?.reason);
-    if (signal?.aborted) onCallerAbort();
-    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const unregister = cancel?.add(controller);
     let status: number | null = null;
     let retryAfter: string | undefined;
     try {
@@ -110,10 +110,10 @@ export class HttpSender {
         error: redirected ? 'redirect not followed' : null,
       });
     } catch (error: unknown) {
-      return result({ status, retryAfter, error: describeSendError(error, controller.signal, signal) });
+      return result({ status, retryAfter, error: describeSendError(error, controller.signal, cancel?.aborted ?? false) });
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      unregister?.();
     }
   }
 
@@ -208,8 +208,8 @@ function codeOf(error: unknown): string | undefined {
 /** The abort reason of an attempt that ran past DELIVERY_TIMEOUT_MS. */
 export const TIMED_OUT = Symbol('timed out');
 
-export function describeSendError(error: unknown, attempt: AbortSignal, callerSignal: AbortSignal | undefined): string {
-  if (callerSignal?.aborted) return 'aborted';
+export function describeSendError(error: unknown, attempt: AbortSignal, cancelled: boolean): string {
+  if (cancelled) return 'aborted';
   if (attempt.aborted && attempt.reason === TIMED_OUT) return 'timeout';
   const codes = errorChain(error)
     .map(codeOf)

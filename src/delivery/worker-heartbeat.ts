@@ -23,6 +23,11 @@ export class WorkerHeartbeat {
     this.workerIds.add(id);
   }
 
+  /** A stopped runner's id, once its jobs were unlocked: no longer advertised as alive. */
+  removeWorkerId(id: string): void {
+    this.workerIds.delete(id);
+  }
+
   async start(): Promise<void> {
     await this.beat();
     const interval = Math.max(250, Math.min(10_000, Math.floor(this.deadAfterMs / 4)));

@@ -38,3 +38,8 @@ export const eventsPublished = once('webhook_events_published_total', () => new 
   name: 'webhook_events_published_total',
   help: 'Events accepted by publish',
 }));
+
+export const workerRestarts = once('webhook_worker_restarts_total', () => new Counter({
+  name: 'webhook_worker_restarts_total',
+  help: 'Times the delivery worker runner stopped unexpectedly (e.g. the database went away) and was restarted',
+}));

@@ -2,24 +2,7 @@
 // Runs the real application in a child process, so a test can kill it (SIGKILL) mid-attempt.
 // TypeScript is compiled on the fly with @swc/core, like jest does. Environment: CHILD_DATABASE_URL
 // plus the app's own variables. Prints "READY <port>" once listening.
-const { transformSync } = require('@swc/core');
-const Module = require('node:module');
-const fs = require('node:fs');
-
-const options = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
-Module._extensions['.ts'] = function (module, filename) {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...options, filename });
-  module._compile(code, filename);
-};
-// Some dependencies of @fastify/static ship ESM only (jest transforms them); Node 20.19+ can require them.
+require('./swc-register');
 
 (async () => {
   const { createHttpApp } = require('../../src/bootstrap');
