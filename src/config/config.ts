@@ -14,6 +14,10 @@ export interface LlmConfig {
   anthropic: { apiKey: string | null; baseUrl: string };
   summaryDeadlineMs: number;
   tenantDailyTokenBudget: number;
+  /** Model calls in flight at once in this process. */
+  maxConcurrency: number;
+  /** Model calls per minute per provider across every process; null = no limit. */
+  requestsPerMinute: number | null;
 }
 
 export interface AppConfig {
@@ -37,6 +41,8 @@ export interface AppConfig {
   /** Deepest nesting of objects and arrays accepted in a published `data`. */
   maxJsonDepth: number;
   maxEndpointsPerTenant: number;
+  /** Default of an endpoint's maxInFlight. */
+  endpointMaxInFlight: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   llm: LlmConfig;
 }
@@ -48,6 +54,7 @@ export const CONFIG_VARIABLES = [
   'LLM_PROVIDERS', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
   'LLM_SUMMARY_DEADLINE_MS', 'LLM_TENANT_DAILY_TOKEN_BUDGET', 'ENDPOINT_DISABLE_AFTER', 'WORKER_DEAD_AFTER',
   'RETENTION_DAYS', 'LOG_LEVEL', 'MAX_JSON_DEPTH', 'MAX_ENDPOINTS_PER_TENANT',
+  'ENDPOINT_MAX_IN_FLIGHT', 'LLM_MAX_CONCURRENCY', 'LLM_REQUESTS_PER_MINUTE',
 ] as const;
 
 export class ConfigError extends Error {
@@ -136,6 +143,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
     maxJsonDepth: int('MAX_JSON_DEPTH', 32, 1, 1000),
     maxEndpointsPerTenant: int('MAX_ENDPOINTS_PER_TENANT', 500, 1, 1_000_000),
+    endpointMaxInFlight: int('ENDPOINT_MAX_IN_FLIGHT', 16, 1, 256),
     logLevel: logLevel as AppConfig['logLevel'],
     llm: {
       providers: parseProviders(get('LLM_PROVIDERS')),
@@ -143,6 +151,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       anthropic: { apiKey: get('ANTHROPIC_API_KEY') ?? null, baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com')! },
       summaryDeadlineMs: int('LLM_SUMMARY_DEADLINE_MS', 3000, 0, 600000),
       tenantDailyTokenBudget: int('LLM_TENANT_DAILY_TOKEN_BUDGET', 200000, 0, 1_000_000_000),
+      maxConcurrency: int('LLM_MAX_CONCURRENCY', 16, 1, 1000),
+      requestsPerMinute: get('LLM_REQUESTS_PER_MINUTE') === undefined ? null : int('LLM_REQUESTS_PER_MINUTE', 0, 1, 1_000_000),
     },
   };
 }

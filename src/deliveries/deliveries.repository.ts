@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
+import { addDrainJobsSql } from '../queue/queue';
 import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
 import { DeliveryStatus } from './dto/list-deliveries.dto';
 
@@ -40,7 +41,15 @@ export interface DeliveryFilter {
   until?: string;
 }
 
-const COLUMNS = `id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, last_attempt_at, created_at`;
+/**
+ * A held delivery (its endpoint's circuit is open) is attempted at the probe at the earliest:
+ * that is its next attempt (SPEC §10). The endpoint join is one primary-key lookup per row.
+ */
+const COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, d.status, d.attempt_count,
+  case when d.status = 'pending' and e.circuit_state <> 'closed' then greatest(d.next_attempt_at, e.circuit_next_probe_at)
+       else d.next_attempt_at end as next_attempt_at,
+  d.last_attempt_at, d.created_at`;
+const FROM = `deliveries d join endpoints e on e.id = d.endpoint_id`;
 
 @Injectable()
 export class DeliveriesRepository {
@@ -48,23 +57,23 @@ export class DeliveriesRepository {
 
   list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryRow[]> {
     return this.db.query<DeliveryRow>(
-      `select ${COLUMNS} from deliveries
-        where tenant_id = $1
-          and ($2::text is null or endpoint_id = $2)
-          and ($3::text is null or event_id = $3)
-          and ($4::text is null or event_type = $4)
-          and ($5::text is null or status = $5)
-          and ($6::timestamptz is null or created_at >= $6)
-          and ($7::timestamptz is null or created_at < $7)
-          and ($8::text is null or id < $8)
-        order by id desc limit $9`,
+      `select ${COLUMNS} from ${FROM}
+        where d.tenant_id = $1
+          and ($2::text is null or d.endpoint_id = $2)
+          and ($3::text is null or d.event_id = $3)
+          and ($4::text is null or d.event_type = $4)
+          and ($5::text is null or d.status = $5)
+          and ($6::timestamptz is null or d.created_at >= $6)
+          and ($7::timestamptz is null or d.created_at < $7)
+          and ($8::text is null or d.id < $8)
+        order by d.id desc limit $9`,
       [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
         filter.since ?? null, filter.until ?? null, before, limit],
     );
   }
 
   forEvent(eventId: string, limit: number): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(`select ${COLUMNS} from deliveries where event_id = $1 order by id limit $2`, [eventId, limit]);
+    return this.db.query<DeliveryRow>(`select ${COLUMNS} from ${FROM} where d.event_id = $1 order by d.id limit $2`, [eventId, limit]);
   }
 
   async countForEvent(eventId: string): Promise<number> {
@@ -73,7 +82,7 @@ export class DeliveriesRepository {
   }
 
   find(tenantId: string, id: string): Promise<DeliveryRow | null> {
-    return this.db.one<DeliveryRow>(`select ${COLUMNS} from deliveries where tenant_id = $1 and id = $2`, [tenantId, id]);
+    return this.db.one<DeliveryRow>(`select ${COLUMNS} from ${FROM} where d.tenant_id = $1 and d.id = $2`, [tenantId, id]);
   }
 
   attempts(deliveryId: string): Promise<AttemptRow[]> {
@@ -83,6 +92,22 @@ export class DeliveriesRepository {
          from attempts where delivery_id = $1 order by number, id`,
       [deliveryId],
     );
+  }
+
+  /**
+   * Queues one manual attempt now (attempt 0 in the delivery queue; a second retry while one
+   * waits adds nothing) and wakes the endpoint's drain, in one statement.
+   */
+  async queueManualAttempt(deliveryId: string): Promise<void> {
+    await this.db.query(
+      `with q as (
+         insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+         select id, 0, endpoint_id, tenant_id, now() from deliveries where id = $1
+         on conflict do nothing
+         returning endpoint_id
+       )
+       select ${addDrainJobsSql('(select endpoint_id, now() as run_at from q)')} where exists (select 1 from q)`,
+      [deliveryId]);
   }
 
   /** What a manual retry needs to know before it queues an attempt. */

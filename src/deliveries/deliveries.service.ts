@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../common/errors';
 import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
-import { Db } from '../database/db';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { DeliveriesRepository, toAttempt, toDelivery } from './deliveries.repository';
-import { enqueueDeliverJobs } from './delivery-jobs';
 import { DeliveryDetailResponse, DeliveryResponse } from './dto/delivery.response';
 import { ListDeliveriesDto } from './dto/list-deliveries.dto';
 
@@ -12,7 +10,6 @@ import { ListDeliveriesDto } from './dto/list-deliveries.dto';
 export class DeliveriesService {
   constructor(
     private readonly deliveries: DeliveriesRepository,
-    private readonly db: Db,
     private readonly tenants: TenantsRepository,
   ) {}
 
@@ -37,7 +34,7 @@ export class DeliveriesService {
     if (target.endpoint_deleted) throw new ConflictError('the endpoint of this delivery was deleted');
     if (!target.endpoint_enabled) throw new ConflictError('the endpoint of this delivery is disabled: enable it first');
     if (target.event_expired) throw new ConflictError('the event payload has expired (RETENTION_DAYS)');
-    await enqueueDeliverJobs(this.db.pool, [{ deliveryId: id, attempt: 'manual' }]);
+    await this.deliveries.queueManualAttempt(id);
     return toDelivery((await this.deliveries.find(tenantId, id))!);
   }
 }

@@ -1,22 +1,32 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
-import { DELIVER_TASK } from '../deliveries/delivery-jobs';
-import { DeliveryStatus } from '../deliveries/dto/list-deliveries.dto';
 import { EndpointRow } from '../endpoints/endpoints.repository';
+import { addDrainJobsSql } from '../queue/queue';
+import { Circuit, CircuitState } from './circuit';
 import { PayloadSummary } from './payload';
 
-/** One query's worth: the delivery, the endpoint fields a send needs, and the event. */
-export interface DeliveryContext
-  extends Pick<EndpointRow, 'url' | 'secret' | 'previous_secrets' | 'signature_scheme' | 'headers' | 'summaries' | 'rate_limit_per_second'> {
-  id: string;
+/** The endpoint as its driver needs it: where and how to send, and its limits. */
+export interface EndpointState
+  extends Pick<EndpointRow, 'id' | 'tenant_id' | 'url' | 'secret' | 'previous_secrets' | 'signature_scheme' | 'headers' | 'summaries' | 'rate_limit_per_second' | 'enabled'> {
+  deleted: boolean;
+  max_in_flight: number | null;
+  circuit_state: CircuitState;
+  circuit_opened_at: Date | null;
+  circuit_next_probe_at: Date | null;
+  circuit_failures: number;
+  circuit_step: number;
+  /** When the last attempts of a rate-limited endpoint started (its sliding window, kept across owners). */
+  rate_window: Date[] | null;
+}
+
+/** One due attempt: its queue row and what the attempt needs of the delivery and event. */
+export interface DueAttempt {
+  delivery_id: string;
+  /** The queue row's key: the scheduled attempt number, or 0 for a manual attempt. */
+  attempt: number;
   tenant_id: string;
   event_id: string;
-  endpoint_id: string;
-  status: DeliveryStatus;
-  /** Scheduled attempts recorded so far: a scheduled job whose number is not above it already ran. */
-  scheduled_attempts: number;
-  endpoint_enabled: boolean;
-  endpoint_deleted: boolean;
+  status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
   event_type: string;
   data_json: string | null;
   summary: PayloadSummary | null;
@@ -26,6 +36,8 @@ export interface DeliveryContext
 /** What one attempt did, and what it means for the delivery and its endpoint. */
 export interface AttemptRecord {
   deliveryId: string;
+  /** The queue row this attempt consumed (see DueAttempt.attempt). */
+  queueAttempt: number;
   endpointId: string;
   attemptId: string;
   trigger: 'scheduled' | 'manual';
@@ -39,64 +51,104 @@ export interface AttemptRecord {
   error: string | null;
   /** null keeps the delivery's status (a failed manual attempt). */
   newStatus: 'pending' | 'succeeded' | 'failed' | null;
+  /** When the next scheduled attempt is due (newStatus pending). */
   nextAttemptAt: Date | null;
-  /** Scheduled attempt number of the retry job to add, or 0 for none. */
-  retryAttempt: number;
   outcome: 'ok' | 'fail' | 'gone';
 }
 
-/** How long loads gather before one query fetches them all: jobs start over a few milliseconds. */
-const LOAD_BATCH_MS = 2;
+export interface RecordResult {
+  /** Attempts whose queue row was still there: recorded. Others were recorded by someone else already. */
+  recorded: Set<string>;
+  /** Endpoints this batch disabled (410, or failing past ENDPOINT_DISABLE_AFTER). */
+  disabled: Set<string>;
+}
 
-const LOAD_SQL = `
-  select d.id, d.tenant_id, d.event_id, d.endpoint_id, d.status, d.scheduled_attempts,
-         e.url, e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, e.secret, e.previous_secrets,
-         e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second,
-         ev.type as event_type, ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
-    from deliveries d
-    join endpoints e on e.id = d.endpoint_id
-    join events ev on ev.id = d.event_id
-   where d.id = any($1::text[])`;
+const ENDPOINT_STATE = `e.id, e.tenant_id, e.url, e.enabled, e.deleted_at is not null as deleted, e.secret, e.previous_secrets,
+  e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second, e.max_in_flight, e.circuit_state,
+  e.circuit_opened_at, e.circuit_next_probe_at, e.circuit_failures, e.circuit_step, e.rate_window`;
+
+/** The lease is taken when free, expired, or ours already; the endpoint's state comes with it. */
+const ACQUIRE_SQL = `
+with lease as (
+  insert into endpoint_drains (endpoint_id, owner, lease_until) values ($1, $2, now() + $3::bigint * interval '1 millisecond')
+  on conflict (endpoint_id) do update set owner = excluded.owner, lease_until = excluded.lease_until
+   where endpoint_drains.lease_until < now() or endpoint_drains.owner = excluded.owner
+  returning 1
+)
+select ${ENDPOINT_STATE} from endpoints e where e.id = $1 and exists (select 1 from lease)`;
 
 /**
- * Records a batch of attempts in ONE statement: the attempt rows, the deliveries' new state,
- * the retry jobs and the endpoints' health. A delivery appears at most once per batch.
+ * Due attempts of one endpoint, oldest first, skipping those this driver holds already; the
+ * endpoint's state on every row (and alone when nothing is due). Manual attempts (attempt 0)
+ * are fetched apart, through a small partial index, so they never wait behind a backlog.
+ */
+const fetchSql = (which: 'manual' | 'scheduled') => `
+select ${ENDPOINT_STATE},
+       q.delivery_id, q.attempt, d.tenant_id as delivery_tenant_id, d.event_id, d.status, ev.type as event_type,
+       ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
+  from endpoints e
+  left join lateral (
+    select q.delivery_id, q.attempt from delivery_queue q
+     where q.endpoint_id = e.id and q.due_at <= now() and q.delivery_id <> all($2::text[])
+       and ${which === 'manual' ? 'q.attempt = 0' : 'q.attempt > 0'}
+     order by q.due_at, q.delivery_id
+     limit $3
+  ) q on true
+  left join deliveries d on d.id = q.delivery_id
+  left join events ev on ev.id = d.event_id
+ where e.id = $1`;
+
+/**
+ * Records a batch of attempts in ONE statement. The queue row of an attempt is its token:
+ * only attempts whose row is still there are recorded (a second owner after a lost lease
+ * changes nothing twice). It writes the attempt rows, the deliveries' new state (a HOT
+ * update: no index covers those columns), the next scheduled attempt of a failed one, and
+ * the endpoints' health; it returns what was recorded and which endpoints it disabled.
  */
 const RECORD_SQL = `
 with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
-                       $8::text[], $9::text[], $10::bool[], $11::text[], $12::text[], $13::timestamptz[], $14::int[],
-                       $15::text[], $16::text[])
-    as t(delivery_id, attempt_id, trigger, started_at, duration_ms, request_url, response_status,
-         response_body, body_encoding, truncated, error, new_status, next_attempt_at, retry_n, endpoint_id, outcome)
+  select * from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::int[],
+                       $9::text[], $10::text[], $11::bool[], $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[])
+    as t(delivery_id, queue_attempt, attempt_id, trigger, started_at, duration_ms, request_url, response_status,
+         response_body, body_encoding, truncated, error, new_status, next_due, endpoint_id, outcome)
+), taken as (
+  delete from delivery_queue q using input i
+   where q.delivery_id = i.delivery_id and q.attempt = i.queue_attempt
+  returning q.delivery_id, q.attempt, q.tenant_id
+), rec as (
+  select i.*, t.tenant_id from input i join taken t on t.delivery_id = i.delivery_id and t.attempt = i.queue_attempt
 ), d as (
   update deliveries dd
      set attempt_count = dd.attempt_count + 1,
-         scheduled_attempts = dd.scheduled_attempts + (i.trigger = 'scheduled')::int,
-         status = coalesce(i.new_status, dd.status),
-         next_attempt_at = case when i.new_status is null then dd.next_attempt_at else i.next_attempt_at end,
-         last_attempt_at = i.started_at,
+         scheduled_attempts = dd.scheduled_attempts + (r.queue_attempt > 0)::int,
+         status = coalesce(r.new_status, dd.status),
+         next_attempt_at = case when r.new_status is null then dd.next_attempt_at else r.next_due end,
+         last_attempt_at = r.started_at,
          updated_at = now()
-    from input i
-   where dd.id = i.delivery_id
+    from rec r
+   where dd.id = r.delivery_id
   returning dd.id, dd.attempt_count
 ), a as (
   insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status,
                         response_body, response_body_encoding, response_body_truncated, error)
-  select i.attempt_id, i.delivery_id, d.attempt_count, i.trigger, i.started_at, i.duration_ms, i.request_url,
-         i.response_status, i.response_body, i.body_encoding, i.truncated, i.error
-    from input i join d on d.id = i.delivery_id
+  select r.attempt_id, r.delivery_id, d.attempt_count, r.trigger, r.started_at, r.duration_ms, r.request_url,
+         r.response_status, r.response_body, r.body_encoding, r.truncated, r.error
+    from rec r join d on d.id = r.delivery_id
   returning 1
-), j as (
-  select graphile_worker.add_jobs(array(
-    select row('${DELIVER_TASK}', json_build_object('d', i.delivery_id, 'n', i.retry_n), null, i.next_attempt_at,
-               null, null, null, null)::graphile_worker.job_spec
-      from input i where i.retry_n > 0))
-   -- add_jobs always NOTIFYs, and notifying commits are serialised: skip it when nothing is due
-   where exists (select 1 from input where retry_n > 0)
+), requeue as (
+  insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+  select r.delivery_id, r.queue_attempt + 1, r.endpoint_id, r.tenant_id, r.next_due
+    from rec r where r.new_status = 'pending' and r.queue_attempt > 0
+  on conflict do nothing
+  returning 1
+), finished as (
+  -- a delivery that ended (say a manual attempt succeeded) leaves the queue entirely
+  delete from delivery_queue q using rec r
+   where q.delivery_id = r.delivery_id and q.attempt <> r.queue_attempt and r.new_status in ('succeeded', 'failed')
+  returning 1
 ), health as (
   select endpoint_id, bool_or(outcome = 'ok') as any_ok, bool_or(outcome = 'gone') as gone
-    from input group by endpoint_id
+    from rec group by endpoint_id
 ), verdict as (
   -- failing_since is null while healthy, so every comparison with it is wrapped in coalesce
   select h.endpoint_id, h.any_ok, h.gone,
@@ -118,54 +170,134 @@ with input as (
           or (v.any_ok and e.failing_since is not null)
           or (not v.any_ok and e.failing_since is null)
           or (e.enabled and v.failing_too_long))
-  returning 1
+  returning e.id, e.enabled
 )
-select (select count(*) from a)::int as attempts, (select count(*) from j)::int as jobs, (select count(*) from ep)::int as endpoints`;
+select (select coalesce(array_agg(delivery_id || ':' || queue_attempt), '{}') from rec) as recorded,
+       (select coalesce(array_agg(id), '{}') from ep where not enabled) as disabled,
+       (select count(*) from a)::int as attempts, (select count(*) from requeue)::int as requeued,
+       (select count(*) from finished)::int as finished`;
+
+export const attemptKey = (deliveryId: string, queueAttempt: number) => `${deliveryId}:${queueAttempt}`;
+
+type FetchRow = EndpointState & Partial<Omit<DueAttempt, 'tenant_id'>> & { delivery_tenant_id: string | null };
 
 @Injectable()
 export class DeliveryRepository {
-  private pendingLoads: Array<{ id: string; resolve: (row: DeliveryContext | null) => void; reject: (error: unknown) => void }> = [];
-
   constructor(private readonly db: Db) {}
 
+  /** Takes the endpoint's drain lease for `owner`; null when another live process holds it (or the endpoint is gone). */
+  async acquire(endpointId: string, owner: string, leaseMs: number): Promise<EndpointState | null> {
+    return this.db.one<EndpointState>(ACQUIRE_SQL, [endpointId, owner, leaseMs]);
+  }
+
   /**
-   * Loads delivery, endpoint and event in one query. Loads asked for in the same tick are
-   * batched into one statement: with a local queue of jobs, many start together.
+   * Gives the lease up, then (in a second statement, whose snapshot follows the release)
+   * schedules the endpoint's next drain at its earliest due attempt, not before `notBefore`
+   * (an open circuit's probe). A rate-limited endpoint's window goes with the endpoint, so
+   * the next owner (in any process) goes on from it. A drain job that saw the lease still held ran before the
+   * release committed, so whatever it was woken for is visible to the second statement.
    */
-  load(deliveryId: string): Promise<DeliveryContext | null> {
-    return new Promise((resolve, reject) => {
-      this.pendingLoads.push({ id: deliveryId, resolve, reject });
-      if (this.pendingLoads.length === 1) setTimeout(() => this.flushLoads(), LOAD_BATCH_MS);
-    });
+  async release(endpointId: string, owner: string, notBefore: Date | null, rateWindow: Date[] | null = null): Promise<void> {
+    if (rateWindow) await this.db.query(`update endpoints set rate_window = $2 where id = $1`, [endpointId, rateWindow]);
+    await this.db.query(`delete from endpoint_drains where endpoint_id = $1 and owner = $2`, [endpointId, owner]);
+    await this.db.query(
+      `select ${addDrainJobsSql(`(select q.endpoint_id, greatest(min(q.due_at), $2::timestamptz) as run_at
+                                    from delivery_queue q where q.endpoint_id = $1 group by q.endpoint_id)`)}
+        where exists (select 1 from delivery_queue where endpoint_id = $1)`,
+      [endpointId, notBefore?.toISOString() ?? null]);
   }
 
-  private flushLoads(): void {
-    const waiters = this.pendingLoads;
-    this.pendingLoads = [];
-    this.db.prepared<DeliveryContext>('delivery_load', LOAD_SQL, [[...new Set(waiters.map((w) => w.id))]]).then(
-      (rows) => {
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        waiters.forEach((w) => w.resolve(byId.get(w.id) ?? null));
-      },
-      (error: unknown) => waiters.forEach((w) => w.reject(error)),
-    );
+  /** Extends this process's leases; returns the endpoints it still holds (a lease that expired meanwhile is lost). */
+  async renew(owner: string, leaseMs: number): Promise<Set<string>> {
+    const rows = await this.db.query<{ endpoint_id: string }>(
+      `update endpoint_drains set lease_until = now() + $2::bigint * interval '1 millisecond' where owner = $1 returning endpoint_id`,
+      [owner, leaseMs]);
+    return new Set(rows.map((r) => r.endpoint_id));
   }
 
-  async recordBatch(records: AttemptRecord[], disableAfterMs: number): Promise<void> {
+  /** Leases past their time belong to dead processes: drop them and wake their endpoints. Returns how many. */
+  async reclaimExpiredLeases(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `with dead as (
+         delete from endpoint_drains where lease_until < now() returning endpoint_id
+       ), jobs as (
+         select ${addDrainJobsSql('(select endpoint_id, now() as run_at from dead)')} where exists (select 1 from dead)
+       )
+       select (select count(*) from dead)::int as n, (select count(*) from jobs)::int as jobs`);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** The endpoint's state, then up to `manual` due manual attempts and `scheduled` due scheduled ones, oldest first, none of `held`. */
+  async fetchDue(endpointId: string, held: string[], limits: { manual: number; scheduled: number }): Promise<{ endpoint: EndpointState | null; due: DueAttempt[] }> {
+    const rows: FetchRow[] = [];
+    if (limits.manual > 0) rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_manual', fetchSql('manual'), [endpointId, held, limits.manual])));
+    if (limits.scheduled > 0 || rows.length === 0) {
+      rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_due', fetchSql('scheduled'), [endpointId, held, Math.max(0, limits.scheduled)])));
+    }
+    if (rows.length === 0) return { endpoint: null, due: [] };
+    const last = rows[rows.length - 1];
+    const endpoint: EndpointState = {
+      id: last.id, tenant_id: last.tenant_id, url: last.url, enabled: last.enabled, deleted: last.deleted,
+      secret: last.secret, previous_secrets: last.previous_secrets, signature_scheme: last.signature_scheme,
+      headers: last.headers, summaries: last.summaries, rate_limit_per_second: last.rate_limit_per_second,
+      max_in_flight: last.max_in_flight, circuit_state: last.circuit_state, circuit_opened_at: last.circuit_opened_at,
+      circuit_next_probe_at: last.circuit_next_probe_at, circuit_failures: last.circuit_failures, circuit_step: last.circuit_step,
+      rate_window: last.rate_window,
+    };
+    const due = rows.filter((r) => r.delivery_id && r.event_id).map((r) => ({
+      delivery_id: r.delivery_id!, attempt: r.attempt!, tenant_id: r.delivery_tenant_id!, event_id: r.event_id!, status: r.status!,
+      event_type: r.event_type!, data_json: r.data_json ?? null, summary: r.summary ?? null, event_created_at: r.event_created_at!,
+    }));
+    return { endpoint, due };
+  }
+
+  async recordBatch(records: AttemptRecord[], disableAfterMs: number): Promise<RecordResult> {
     const col = <K extends keyof AttemptRecord>(key: K) => records.map((r) => r[key]);
-    await this.db.prepared('attempts_record', RECORD_SQL, [
-      col('deliveryId'), col('attemptId'), col('trigger'), records.map((r) => r.startedAt.toISOString()), col('durationMs'),
-      col('requestUrl'), col('responseStatus'), col('responseBody'), col('responseBodyEncoding'), col('responseBodyTruncated'),
-      col('error'), col('newStatus'), records.map((r) => r.nextAttemptAt?.toISOString() ?? null), col('retryAttempt'),
+    const rows = await this.db.prepared<{ recorded: string[]; disabled: string[] }>('attempts_record', RECORD_SQL, [
+      col('deliveryId'), col('queueAttempt'), col('attemptId'), col('trigger'), records.map((r) => r.startedAt.toISOString()),
+      col('durationMs'), col('requestUrl'), col('responseStatus'), col('responseBody'), col('responseBodyEncoding'),
+      col('responseBodyTruncated'), col('error'), col('newStatus'), records.map((r) => r.nextAttemptAt?.toISOString() ?? null),
       col('endpointId'), col('outcome'), disableAfterMs,
     ]);
+    return { recorded: new Set(rows[0]?.recorded ?? []), disabled: new Set(rows[0]?.disabled ?? []) };
   }
 
-  /** A delivery that cannot be attempted (endpoint disabled or deleted, payload expired) ends without a request. */
-  async finishWithoutAttempt(deliveryId: string, status: 'failed' | 'cancelled'): Promise<void> {
+  /**
+   * Ends up to `limit` queued deliveries of an endpoint that cannot be attempted (disabled:
+   * failed; deleted: cancelled) without a request; returns how many. Bounded, so a backlog
+   * of any size ends in steps.
+   */
+  async endQueued(endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `with q as (
+         delete from delivery_queue where (delivery_id, attempt) in (
+           select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $3)
+         returning delivery_id
+       ), d as (
+         update deliveries set status = $2, next_attempt_at = null, updated_at = now()
+          where id in (select delivery_id from q) and status = 'pending'
+         returning 1
+       )
+       select (select count(*) from q)::int as n, (select count(*) from d)::int as ended`,
+      [endpointId, status, limit]);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** One attempt that cannot be made (its payload expired): it ends as failed, without a request. */
+  async endOne(deliveryId: string, queueAttempt: number): Promise<void> {
     await this.db.query(
-      `update deliveries set status = $2, next_attempt_at = null, updated_at = now() where id = $1 and status = 'pending'`,
-      [deliveryId, status]);
+      `with q as (delete from delivery_queue where delivery_id = $1 and attempt = $2 returning 1)
+       update deliveries set status = 'failed', next_attempt_at = null, updated_at = now()
+        where id = $1 and status = 'pending' and $2 > 0 and exists (select 1 from q)`,
+      [deliveryId, queueAttempt]);
+  }
+
+  /** The circuit as the endpoint object shows it (SPEC §10); written when its state changes. */
+  async saveCircuit(endpointId: string, circuit: Circuit): Promise<void> {
+    await this.db.query(
+      `update endpoints set circuit_state = $2, circuit_opened_at = $3, circuit_next_probe_at = $4, circuit_failures = $5, circuit_step = $6
+        where id = $1`,
+      [endpointId, circuit.state, circuit.openedAt, circuit.nextProbeAt, circuit.failures, circuit.step]);
   }
 
   /** Stores the event's summary once; a concurrent writer's summary wins and is returned. */
@@ -174,34 +306,5 @@ export class DeliveryRepository {
       `update events set summary = coalesce(summary, $2::jsonb) where id = $1 returning summary`,
       [eventId, JSON.stringify(summary)]);
     return row?.summary ?? summary;
-  }
-
-  /**
-   * Takes a send slot of the endpoint in a sliding one-second window: null when this request
-   * may go now (and is counted), else the time a slot frees. A fixed per-second window would
-   * let 2 x limit requests through around a second boundary. Deferred requests are not counted.
-   */
-  async takeRateSlot(endpointId: string, limit: number): Promise<Date | null> {
-    return this.db.transaction(async (tx) => {
-      await tx.query(`select pg_advisory_xact_lock(hashtextextended('endpoint-rate:' || $1, 0))`, [endpointId]);
-      const recent = await this.db.query<{ at: Date; count: number }>(
-        `select window_start as at, count from endpoint_rate_windows
-          where endpoint_id = $1 and window_start > clock_timestamp() - interval '1 second'
-          order by window_start desc`, [endpointId], tx);
-      let used = 0;
-      for (const row of recent) {
-        used += row.count;
-        // Once this send (and all older ones) leave the window, fewer than `limit` remain.
-        if (used >= limit) return new Date(row.at.getTime() + 1000);
-      }
-      await tx.query(
-        `insert into endpoint_rate_windows (endpoint_id, window_start, count) values ($1, clock_timestamp(), 1)
-         on conflict (endpoint_id, window_start) do update set count = endpoint_rate_windows.count + 1`, [endpointId]);
-      return null;
-    });
-  }
-
-  async deferJob(payload: object, runAt: Date): Promise<void> {
-    await this.db.query(`select graphile_worker.add_job($1, $2::json, run_at := $3)`, [DELIVER_TASK, JSON.stringify(payload), runAt.toISOString()]);
   }
 }

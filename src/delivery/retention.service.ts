@@ -6,7 +6,7 @@ const BATCH = 1000;
 
 /**
  * Deletes event payloads and response bodies older than RETENTION_DAYS in batches; the rows
- * of the delivery log stay, marked expired. Also drops spent idempotency keys and rate windows.
+ * of the delivery log stay, marked expired. Also drops spent idempotency keys and model-call rate windows.
  */
 @Injectable()
 export class RetentionService {
@@ -28,7 +28,7 @@ export class RetentionService {
         where id in (select id from attempts where expired_at is null and started_at < now() - $1::int * interval '1 day' limit ${BATCH})`,
       [days]);
     await this.db.query(`delete from idempotency_keys where created_at < now() - interval '24 hours'`);
-    await this.db.query(`delete from endpoint_rate_windows where window_start < now() - interval '1 minute'`);
+    await this.db.query(`delete from llm_rate_windows where window_start < now() - interval '2 minutes'`);
     if (events + attempts > 0) this.logger.log({ events, attempts }, 'expired old payloads');
     return { events, attempts };
   }

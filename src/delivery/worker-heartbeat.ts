@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Db } from '../database/db';
+import { unlockWorkers } from '../queue/queue';
 
 /**
  * Dead-worker recovery. graphile-worker leaves the jobs of a killed process locked for 4
  * hours; every live process beats here, and reclaims (force_unlock_workers) the jobs of
- * processes silent for longer than WORKER_DEAD_AFTER, and of locks held by worker ids no
- * live process owns. Those jobs then run again elsewhere: at least once.
+ * processes silent for longer than WORKER_DEAD_AFTER. Those jobs then run again elsewhere:
+ * at least once. The drain leases of endpoints ride on the same beat (DrainsService).
  */
 export class WorkerHeartbeat {
   private readonly logger = new Logger(WorkerHeartbeat.name);
@@ -17,6 +18,8 @@ export class WorkerHeartbeat {
     private readonly db: Db,
     private readonly processId: string,
     private readonly deadAfterMs: number,
+    /** Also on every beat: the drain leases of this process (renewed) and of dead ones (reclaimed). */
+    private readonly onBeat: () => Promise<void> = async () => undefined,
   ) {}
 
   addWorkerId(id: string): void {
@@ -50,34 +53,27 @@ export class WorkerHeartbeat {
          on conflict (process_id) do update set worker_ids = excluded.worker_ids, last_seen = now()`,
         [this.processId, [...this.workerIds]],
       );
+      await this.onBeat();
       const reclaimed = await this.reclaimDead();
-      if (reclaimed.length > 0) this.logger.warn({ workerIds: reclaimed }, 'unlocked the jobs of dead workers');
+      if (reclaimed.length > 0) this.logger.warn({ workerIds: reclaimed.length }, 'unlocked the jobs of dead workers');
     } catch (error) {
       this.logger.warn({ err: error }, 'heartbeat failed');
     }
   }
 
-  /** Returns the worker ids whose jobs were unlocked. */
+  /**
+   * Processes silent past WORKER_DEAD_AFTER are dead: their heartbeat rows go and the jobs
+   * their worker ids hold are unlocked (they run again elsewhere). Only heartbeat rows are
+   * read: graphile-worker's jobs table is never scanned for this.
+   */
   async reclaimDead(): Promise<string[]> {
     const rows = await this.db.query<{ worker_id: string }>(
-      `with dead as (
-         delete from worker_heartbeats where last_seen < now() - $1::bigint * interval '1 millisecond'
-         returning worker_ids
-       ), live as (
-         select unnest(worker_ids) as worker_id from worker_heartbeats
-          where last_seen >= now() - $1::bigint * interval '1 millisecond'
-       )
-       select distinct worker_id from (
-         select unnest(worker_ids) as worker_id from dead
-         union
-         select locked_by from graphile_worker._private_jobs
-          where locked_by is not null and locked_at < now() - $1::bigint * interval '1 millisecond'
-            and locked_by not in (select worker_id from live)
-       ) w where worker_id is not null`,
+      `with dead as (delete from worker_heartbeats where last_seen < now() - $1::bigint * interval '1 millisecond' returning worker_ids)
+       select distinct unnest(worker_ids) as worker_id from dead`,
       [this.deadAfterMs],
     );
-    const ids = rows.map((r) => r.worker_id);
-    if (ids.length > 0) await this.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [ids]);
+    const ids = [...new Set(rows.map((r) => r.worker_id))];
+    await unlockWorkers(this.db.pool, ids);
     return ids;
   }
 }

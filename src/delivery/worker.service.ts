@@ -1,21 +1,17 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger as WorkerLogger, Runner, run } from 'graphile-worker';
 import { Pool } from 'pg';
 import { codeOf } from '../common/domain-error.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
-import { DELIVER_TASK, DeliverJobPayload, DeliverManyJobPayload, deliveriesOf } from '../deliveries/delivery-jobs';
 import { workerRestarts } from '../metrics/metrics';
-import { CancelScope } from './cancel-scope';
-import { DeliveryAttemptService } from './delivery-attempt.service';
+import { decodeDrainPayload, TASKS, unlockWorkers } from '../queue/queue';
+import { DrainsService } from './drains.service';
 import { patchGraphileWorker } from './graphile-worker-patch';
 import { RetentionService } from './retention.service';
 import { WorkerHeartbeat } from './worker-heartbeat';
-
-export const RETENTION_TASK = 'retention';
 
 patchGraphileWorker();
 
@@ -58,7 +54,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly orphaned = new Set<string>();
 
   constructor(
-    private readonly attempts: DeliveryAttemptService,
+    private readonly drains: DrainsService,
     private readonly retention: RetentionService,
     private readonly db: Db,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -75,8 +71,11 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
     // graphile-worker asks for both handlers: a dropped connection must not crash the process.
     this.pool.on('error', (error) => this.logger.warn({ code: codeOf(error), error: firstLine(error.message) }, 'idle worker database connection failed'));
     this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn({ code: codeOf(error), error: firstLine(error.message) }, 'worker database connection failed')));
-    const processId = `proc-${randomBytes(6).toString('hex')}`;
-    this.heartbeat = new WorkerHeartbeat(this.db, processId, this.config.workerDeadAfterMs);
+    const processId = this.drains.owner;
+    this.heartbeat = new WorkerHeartbeat(this.db, processId, this.config.workerDeadAfterMs, async () => {
+      await this.drains.renewLeases();
+      await this.drains.reclaimExpired();
+    });
     await this.heartbeat.start();
     // The first start happens here, so a process whose worker cannot start does not report ready.
     const first = await this.startRunner();
@@ -119,7 +118,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   private async unlockOrphaned(): Promise<void> {
     if (this.orphaned.size === 0) return;
     const ids = [...this.orphaned];
-    await this.db.query(`select graphile_worker.force_unlock_workers($1::text[])`, [ids]);
+    await unlockWorkers(this.db.pool, ids);
     for (const id of ids) {
       this.orphaned.delete(id);
       this.heartbeat?.removeWorkerId(id);
@@ -166,23 +165,13 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
           gracefulShutdownAbortTimeout: 5_000,
         },
       },
-      crontab: `0 * * * * ${RETENTION_TASK} ?fill=2h`,
+      crontab: `0 * * * * ${TASKS.retention} ?fill=2h`,
       taskList: {
-        [DELIVER_TASK]: async (payload, helpers) => {
-          // One listener on the job's signal, whatever the number of deliveries in the job.
-          const cancel = new CancelScope(helpers.abortSignal);
-          try {
-            const results = await Promise.allSettled(
-              deliveriesOf(payload as DeliverJobPayload | DeliverManyJobPayload).map((one) => this.attempts.run(one, cancel)),
-            );
-            // Any failure fails the job, so graphile-worker runs it again; deliveries already done are skipped then.
-            const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-            if (failed) throw failed.reason;
-          } finally {
-            cancel.dispose();
-          }
+        // Quick: takes the endpoint's lease (or pokes its driver) and returns; the driver sends.
+        [TASKS.drain]: async (payload) => {
+          await this.drains.drain(decodeDrainPayload(payload).endpointId);
         },
-        [RETENTION_TASK]: async () => {
+        [TASKS.retention]: async () => {
           await this.retention.run();
         },
       },
@@ -195,12 +184,14 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.wakeUp.abort();
+    this.drains.beginStop();
     const runner = this.runner;
     this.runner = null;
     // Keep beating while in-flight jobs finish: without a heartbeat their locks look dead to other
     // processes, which would run them a second time while this one still sends.
     if (runner) await runner.stop().catch((error: unknown) => this.logger.warn({ err: error }, 'worker stop failed'));
     await this.supervision;
+    await this.drains.stop();
     await this.unlockOrphaned().catch(() => undefined);
     await this.heartbeat?.stop();
     await this.pool?.end().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
 import { Db, Queryable } from '../database/db';
+import { addDrainJobsSql } from '../queue/queue';
 
 export interface PreviousSecret {
   secret: string;
@@ -21,15 +22,21 @@ export interface EndpointRow {
   headers: Record<string, string>;
   summaries: boolean;
   rate_limit_per_second: number | null;
+  /** null = ENDPOINT_MAX_IN_FLIGHT */
+  max_in_flight: number | null;
   failing_since: Date | null;
+  circuit_state: 'closed' | 'open' | 'half-open';
+  circuit_opened_at: Date | null;
+  circuit_next_probe_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export type EndpointWrite = Omit<EndpointRow, 'created_at' | 'updated_at' | 'failing_since' | 'previous_secrets'>;
+export type EndpointWrite = Omit<EndpointRow, 'created_at' | 'updated_at' | 'failing_since' | 'previous_secrets' | 'circuit_state' | 'circuit_opened_at' | 'circuit_next_probe_at'>;
 
 const COLUMNS = `id, tenant_id, url, description, event_types, enabled, disabled_reason, secret, previous_secrets,
-  signature_scheme, headers, summaries, rate_limit_per_second, failing_since, created_at, updated_at`;
+  signature_scheme, headers, summaries, rate_limit_per_second, max_in_flight, failing_since, circuit_state, circuit_opened_at,
+  circuit_next_probe_at, created_at, updated_at`;
 
 @Injectable()
 export class EndpointsRepository {
@@ -47,10 +54,10 @@ export class EndpointsRepository {
       if ((count?.n ?? 0) >= limit) return null;
       return this.db.one<EndpointRow>(
         `insert into endpoints (id, tenant_id, url, description, event_types, enabled, disabled_reason, secret,
-           signature_scheme, headers, summaries, rate_limit_per_second)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning ${COLUMNS}`,
+           signature_scheme, headers, summaries, rate_limit_per_second, max_in_flight)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning ${COLUMNS}`,
         [e.id, e.tenant_id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret,
-          e.signature_scheme, JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second],
+          e.signature_scheme, JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second, e.max_in_flight],
         tx,
       );
     });
@@ -73,14 +80,21 @@ export class EndpointsRepository {
     );
   }
 
-  update(client: Queryable, e: EndpointWrite & { failing_since: Date | null; previous_secrets: PreviousSecret[] }): Promise<EndpointRow | null> {
+  /** `resetCircuit` closes the endpoint's circuit (it is enabled again: its failure history is cleared). */
+  update(client: Queryable, e: EndpointWrite & { failing_since: Date | null; previous_secrets: PreviousSecret[] }, resetCircuit = false): Promise<EndpointRow | null> {
     return this.db.one<EndpointRow>(
       `update endpoints set url = $3, description = $4, event_types = $5, enabled = $6, disabled_reason = $7, secret = $8,
          signature_scheme = $9, headers = $10, summaries = $11, rate_limit_per_second = $12, failing_since = $13,
-         previous_secrets = $14, updated_at = now()
+         previous_secrets = $14, max_in_flight = $15, updated_at = now(),
+         circuit_state = case when $16 then 'closed' else circuit_state end,
+         circuit_opened_at = case when $16 then null else circuit_opened_at end,
+         circuit_next_probe_at = case when $16 then null else circuit_next_probe_at end,
+         circuit_failures = case when $16 then 0 else circuit_failures end,
+         circuit_step = case when $16 then 0 else circuit_step end
        where tenant_id = $1 and id = $2 and deleted_at is null returning ${COLUMNS}`,
       [e.tenant_id, e.id, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.secret, e.signature_scheme,
-        JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second, e.failing_since, JSON.stringify(e.previous_secrets)],
+        JSON.stringify(e.headers), e.summaries, e.rate_limit_per_second, e.failing_since, JSON.stringify(e.previous_secrets),
+        e.max_in_flight, resetCircuit],
       client,
     );
   }
@@ -93,18 +107,34 @@ export class EndpointsRepository {
     return rows.length > 0;
   }
 
-  cancelPendingDeliveries(client: PoolClient, endpointId: string): Promise<unknown> {
-    return client.query(
-      `update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
-        where endpoint_id = $1 and status = 'pending'`, [endpointId]);
+  /** The endpoint's queued attempts leave the queue and its pending deliveries become cancelled. */
+  async cancelPendingDeliveries(client: PoolClient, endpointId: string): Promise<void> {
+    await client.query(
+      `with q as (delete from delivery_queue where endpoint_id = $1 returning delivery_id)
+       update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
+        where id in (select delivery_id from q) and status = 'pending'`, [endpointId]);
   }
 
-  /** Failed deliveries since `since` go back to pending; returns their ids for new jobs. */
-  async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }>(
-      `update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
-        where endpoint_id = $1 and status = 'failed' and created_at >= $2 returning id`,
+  /**
+   * Failed deliveries since `since` go back to pending with their schedule restarted at
+   * attempt 1, queued now, and the endpoint's drain is woken; returns how many.
+   */
+  async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `with reopened as (
+         update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
+          where endpoint_id = $1 and status = 'failed' and created_at >= $2
+         returning id, endpoint_id, tenant_id
+       ), q as (
+         insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+         select id, 1, endpoint_id, tenant_id, now() from reopened
+         on conflict do nothing
+         returning endpoint_id
+       ), jobs as (
+         select ${addDrainJobsSql('(select distinct endpoint_id, now() as run_at from q)')} where exists (select 1 from q)
+       )
+       select (select count(*) from reopened)::int as n, (select count(*) from jobs)::int as jobs`,
       [endpointId, since], client);
-    return rows.map((r) => r.id);
+    return rows[0]?.n ?? 0;
   }
 }

@@ -5,7 +5,6 @@ import { newId } from '../common/ids';
 import { ListQueryDto, Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
 import { Db } from '../database/db';
 import { checkTargetUrl } from '../delivery/address-policy';
-import { enqueueDeliverJobs } from '../deliveries/delivery-jobs';
 import { generateSecret, isValidSecret } from '../signing';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { validateCustomHeaders } from './custom-headers';
@@ -18,6 +17,7 @@ import { EndpointRow, EndpointsRepository, PreviousSecret } from './endpoints.re
 const DEFAULT_GRACE_SECONDS = 86_400;
 /** PATCH may set description and rateLimitPerSecond to null; every other field needs a value. */
 const NOT_NULLABLE = ['url', 'eventTypes', 'enabled', 'secret', 'signatureScheme', 'headers', 'summaries'] as const;
+/* maxInFlight may be null on PATCH: back to ENDPOINT_MAX_IN_FLIGHT. */
 
 @Injectable()
 export class EndpointsService {
@@ -48,19 +48,20 @@ export class EndpointsService {
       headers: validateCustomHeaders(dto.headers ?? {}),
       summaries: dto.summaries ?? true,
       rate_limit_per_second: dto.rateLimitPerSecond ?? null,
+      max_in_flight: dto.maxInFlight ?? null,
     });
     if (!row) throw new ConflictError(`this tenant already has ${limit} endpoints (MAX_ENDPOINTS_PER_TENANT): delete one first`);
-    return toEndpoint(row);
+    return this.toResponse(row);
   }
 
   async get(tenantId: string, id: string): Promise<EndpointResponse> {
-    return toEndpoint(await this.require(tenantId, id));
+    return this.toResponse(await this.require(tenantId, id));
   }
 
   async list(tenantId: string, query: ListQueryDto): Promise<Page<EndpointResponse>> {
     if (!(await this.tenants.find(tenantId))) throw new NotFoundError('tenant');
     const limit = pageLimit(query);
-    return toPage(await this.endpoints.list(tenantId, limit + 1, decodeCursor(query.cursor)), limit, toEndpoint);
+    return toPage(await this.endpoints.list(tenantId, limit + 1, decodeCursor(query.cursor)), limit, (row) => this.toResponse(row));
   }
 
   async update(tenantId: string, id: string, dto: UpdateEndpointDto): Promise<EndpointResponse> {
@@ -74,7 +75,8 @@ export class EndpointsService {
       const current = await this.endpoints.findForUpdate(tx, tenantId, id);
       if (!current) throw new NotFoundError('endpoint');
       let { enabled, disabled_reason, failing_since } = current;
-      if (dto.enabled === true && !current.enabled) [enabled, disabled_reason, failing_since] = [true, null, null];
+      const reenabled = dto.enabled === true && !current.enabled;
+      if (reenabled) [enabled, disabled_reason, failing_since] = [true, null, null];
       if (dto.enabled === false && current.enabled) [enabled, disabled_reason] = [false, 'manual'];
       return this.endpoints.update(tx, {
         ...current,
@@ -89,9 +91,10 @@ export class EndpointsService {
         headers: headers ?? current.headers,
         summaries: dto.summaries ?? current.summaries,
         rate_limit_per_second: dto.rateLimitPerSecond === undefined ? current.rate_limit_per_second : dto.rateLimitPerSecond,
-      });
+        max_in_flight: dto.maxInFlight === undefined ? current.max_in_flight : dto.maxInFlight,
+      }, reenabled);
     });
-    return toEndpoint(row!);
+    return this.toResponse(row!);
   }
 
   async remove(tenantId: string, id: string): Promise<void> {
@@ -125,9 +128,9 @@ export class EndpointsService {
     const row = await this.db.transaction(async (tx) => {
       const current = await this.endpoints.findForUpdate(tx, tenantId, id);
       if (!current) throw new NotFoundError('endpoint');
-      return this.endpoints.update(tx, { ...current, enabled: true, disabled_reason: null, failing_since: null });
+      return this.endpoints.update(tx, { ...current, enabled: true, disabled_reason: null, failing_since: null }, true);
     });
-    return toEndpoint(row!);
+    return this.toResponse(row!);
   }
 
   /** Every failed delivery since `since` is queued again, durably, in one transaction. */
@@ -137,10 +140,12 @@ export class EndpointsService {
       const endpoint = await this.endpoints.findForUpdate(tx, tenantId, id);
       if (!endpoint) throw new NotFoundError('endpoint');
       if (!endpoint.enabled) throw new ConflictError('endpoint is disabled: enable it before recovering its deliveries');
-      const ids = await this.endpoints.reopenFailedDeliveries(tx, id, since);
-      await enqueueDeliverJobs(tx, ids.map((deliveryId) => ({ deliveryId, attempt: 1 })));
-      return { deliveries: ids.length };
+      return { deliveries: await this.endpoints.reopenFailedDeliveries(tx, id, since) };
     });
+  }
+
+  private toResponse(row: EndpointRow): EndpointResponse {
+    return toEndpoint(row, this.config.endpointMaxInFlight);
   }
 
   private async require(tenantId: string, id: string): Promise<EndpointRow> {
@@ -164,7 +169,7 @@ function dedupe(values: string[]): string[] {
   return [...new Set(values)];
 }
 
-export function toEndpoint(row: EndpointRow): EndpointResponse {
+export function toEndpoint(row: EndpointRow, defaultMaxInFlight: number): EndpointResponse {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -177,6 +182,12 @@ export function toEndpoint(row: EndpointRow): EndpointResponse {
     headers: row.headers,
     summaries: row.summaries,
     rateLimitPerSecond: row.rate_limit_per_second,
+    maxInFlight: row.max_in_flight ?? defaultMaxInFlight,
+    circuit: {
+      state: row.circuit_state,
+      openedAt: row.circuit_opened_at?.toISOString() ?? null,
+      nextProbeAt: row.circuit_next_probe_at?.toISOString() ?? null,
+    },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
-import { DELIVER_TASK } from '../deliveries/delivery-jobs';
+import { addDrainJobsSql } from '../queue/queue';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
 
 export interface EventRow {
@@ -25,7 +25,8 @@ const b32Digit = (expr: string) => `substr(${B32}, ((${expr}) % 32)::int + 1, 1)
 
 /**
  * Publish a batch in ONE statement: idempotency keys, events, one delivery per matching
- * enabled endpoint and their graphile-worker jobs all commit together or not at all.
+ * enabled endpoint, its queued first attempt and a drain job per endpoint all commit together
+ * or not at all.
  * Delivery ids derive from the event id (its time part, the last 13 of its random characters,
  * which are the ones that differ between ids made in one millisecond, and a 3-character
  * index), so they stay unique and time-sortable without a round trip. A row whose tenant
@@ -60,13 +61,19 @@ with input as (
   select 'dlv_' || substr(event_id, 5, 10) || substr(event_id, 18, 13) || ${b32Digit('rn / 1024')} || ${b32Digit('rn / 32')} || ${b32Digit('rn')},
          tenant_id, event_id, endpoint_id, type, now()
     from eps
-  returning id, event_id
+  returning id, event_id, endpoint_id, tenant_id
+), q as (
+  insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+  select id, 1, endpoint_id, tenant_id, now() from dl
+  returning endpoint_id
+), wake as (
+  -- one drain job per endpoint that got work; an endpoint whose circuit is open wakes at its probe
+  select distinct q.endpoint_id,
+         case when e.circuit_state = 'open' then greatest(now(), e.circuit_next_probe_at) else now() end as run_at
+    from q join endpoints e on e.id = q.endpoint_id
 ), jobs as (
-  select graphile_worker.add_jobs(array(
-    -- one job per event and per 32 deliveries (the index part of a delivery id counts in base 32)
-    select row('${DELIVER_TASK}', json_build_object('ds', array_agg(dl.id order by dl.id), 'n', 1), null, null, null, null, null, null)::graphile_worker.job_spec
-      from dl group by dl.event_id, substr(dl.id, 28, 2)))
-   where exists (select 1 from dl)
+  select ${addDrainJobsSql('wake')}
+   where exists (select 1 from wake)
 ), counts as (
   select event_id, count(*)::int as n from dl group by event_id
 )

@@ -31,7 +31,17 @@ export const publishToDelivery = once('webhook_publish_to_delivery_seconds', () 
 
 export const queueDepth = once('webhook_queue_depth', () => new Gauge({
   name: 'webhook_queue_depth',
-  help: 'Deliver jobs waiting in the queue (run_at passed, not locked)',
+  help: 'Attempts due now and waiting (delivery queue), held ones included',
+}));
+
+export const heldDeliveries = once('webhook_held_deliveries', () => new Gauge({
+  name: 'webhook_held_deliveries',
+  help: 'Due attempts held because their endpoint circuit is open',
+}));
+
+export const circuitOpenings = once('webhook_circuit_openings_total', () => new Counter({
+  name: 'webhook_circuit_openings_total',
+  help: 'Times an endpoint circuit opened after repeated failures',
 }));
 
 export const eventsPublished = once('webhook_events_published_total', () => new Counter({
@@ -42,4 +52,9 @@ export const eventsPublished = once('webhook_events_published_total', () => new 
 export const workerRestarts = once('webhook_worker_restarts_total', () => new Counter({
   name: 'webhook_worker_restarts_total',
   help: 'Times the delivery worker runner stopped unexpectedly (e.g. the database went away) and was restarted',
+}));
+
+export const queueFetches = once('webhook_queue_fetches_total', () => new Counter({
+  name: 'webhook_queue_fetches_total',
+  help: 'Reads of an endpoint queue by its driver: bounded by the attempts made, never by the deliveries held',
 }));

@@ -44,6 +44,8 @@ export interface CascadeRequest {
   signal: AbortSignal;
   /** On the `now` clock: no backoff is waited that would end past it. */
   deadlineAt?: number;
+  /** Waits until `provider` may be called (its cluster-wide rate); rejects once `signal` aborts. */
+  beforeCall?(provider: LlmProvider): Promise<void>;
 }
 
 export interface TokenSpend {
@@ -110,6 +112,13 @@ export class SummaryCascade {
       tried++;
       for (let attempt = 1; attempt <= this.options.maxAttemptsPerProvider; attempt++) {
         if (req.signal.aborted) throw new CascadeError('aborted', spent, `aborted: ${String(req.signal.reason)}`);
+        if (req.beforeCall) {
+          try {
+            await req.beforeCall(provider);
+          } catch {
+            throw new CascadeError('aborted', spent, `aborted while waiting for ${provider.name}'s rate limit`);
+          }
+        }
         const started = performance.now();
         const inputChars = req.system.length + req.user.length;
         let completion: Completion;

@@ -5,6 +5,8 @@ import { buildUserMessage, newNonce, SYSTEM_PROMPT, validateOutput } from './pro
 import { AnthropicProvider } from './providers/anthropic.provider';
 import { OpenAiProvider } from './providers/openai.provider';
 import type { FetchLike, LlmProvider } from './providers/provider';
+import type { CallRate } from './call-rate';
+import { FairLimiter } from './fair-limiter';
 import { redact } from './redaction';
 import { llmCallDuration, llmCalls, llmTokens, summaryCacheHits, summaryFallbacks } from './summary.metrics';
 import { summaryCacheKey, type SummaryStore } from './summary-store';
@@ -34,6 +36,8 @@ export interface SummaryEngineOptions {
   idleTimeoutMs?: number;
   /** Failures worth a log line (store errors, background writes); never carries event data. */
   onError?(error: unknown, context: { eventId: string; stage: string }): void;
+  /** LLM_REQUESTS_PER_MINUTE across processes; absent = no limit. */
+  callRate?: CallRate;
 }
 
 class Fallback extends Error {
@@ -53,8 +57,12 @@ export class SummaryEngine {
   private readonly now: () => number;
   private readonly shutdown = new AbortController();
   private readonly inFlight = new Map<string, Promise<Summary>>();
+  /** One per summary being made: aborted by close(). */
+  private readonly running = new Set<AbortController>();
   private readonly background = new Set<Promise<void>>();
   private readonly maxOutputChars: number;
+  /** LLM_MAX_CONCURRENCY model calls in this process, shared round robin between tenants. */
+  private readonly slots: FairLimiter;
 
   constructor(
     private readonly config: LlmConfig,
@@ -62,6 +70,7 @@ export class SummaryEngine {
     private readonly options: SummaryEngineOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.slots = new FairLimiter(config.maxConcurrency);
     const deadline = config.summaryDeadlineMs;
     const idleTimeoutMs = options.idleTimeoutMs ?? Math.max(100, Math.min(5_000, Math.floor(deadline / 3)));
     const providers = buildProviders(config, options.fetch, idleTimeoutMs);
@@ -93,6 +102,7 @@ export class SummaryEngine {
   /** Aborts calls in flight (they resolve offline at once) and waits for pending budget and cache writes. */
   async close(): Promise<void> {
     this.shutdown.abort(new Error('shutting down'));
+    for (const controller of this.running) controller.abort(this.shutdown.signal.reason);
     await Promise.allSettled([...this.inFlight.values()]);
     await Promise.allSettled([...this.background]);
   }
@@ -101,7 +111,12 @@ export class SummaryEngine {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error('summary deadline passed')), this.config.summaryDeadlineMs);
     // Not AbortSignal.any: with the long-lived shutdown signal among its sources it leaks in Node 20.
-    const linked = linkSignals([deadline.signal, this.shutdown.signal, ...(callerSignal ? [callerSignal] : [])]);
+    // Nor a listener on the shutdown signal per summary (hundreds wait at once under a flood):
+    // close() aborts the summaries in flight through `running`.
+    const stopped = new AbortController();
+    this.running.add(stopped);
+    if (this.shutdown.signal.aborted) stopped.abort(this.shutdown.signal.reason);
+    const linked = linkSignals([deadline.signal, stopped.signal, ...(callerSignal ? [callerSignal] : [])]);
     const signal = linked.signal;
     const stop = whenAborted(signal);
     try {
@@ -125,6 +140,7 @@ export class SummaryEngine {
       stop.dispose();
       deadline.abort(new Error('summary finished')); // ends any call still running after a fallback
       linked.dispose();
+      this.running.delete(stopped);
     }
   }
 
@@ -144,8 +160,15 @@ export class SummaryEngine {
     if (!(await this.store.reserve(input.tenantId, reserved, this.config.tenantDailyTokenBudget))) throw new Fallback('budget');
 
     let spent = 0;
+    let release: (() => void) | null = null;
     try {
-      const result = await this.cascade.run({ system: SYSTEM_PROMPT, user, validate: (text) => validateOutput(text, user), signal, deadlineAt });
+      // Waiting for a slot counts against the deadline: `signal` is the deadline.
+      release = await this.slots.acquire(input.tenantId, signal).catch(() => {
+        throw new Fallback('deadline');
+      });
+      const callRate = this.options.callRate;
+      const beforeCall = callRate ? (provider: LlmProvider) => waitForCall(callRate, provider.name, input.tenantId, signal) : undefined;
+      const result = await this.cascade.run({ system: SYSTEM_PROMPT, user, validate: (text) => validateOutput(text, user), signal, deadlineAt, beforeCall });
       spent = result.spent.input + result.spent.output;
       this.inBackground(input.eventId, 'cache-write', this.store.putCached(key, { text: result.text, model: result.model }));
       return { text: result.text, source: 'llm', model: result.model };
@@ -153,6 +176,7 @@ export class SummaryEngine {
       if (error instanceof CascadeError) spent = error.spent.input + error.spent.output;
       throw error;
     } finally {
+      release?.();
       this.inBackground(input.eventId, 'budget-settle', this.store.settle(input.tenantId, reserved, spent));
     }
   }
@@ -162,6 +186,28 @@ export class SummaryEngine {
     const tracked = task.catch((error: unknown) => this.options.onError?.(error, { eventId, stage }));
     this.background.add(tracked);
     tracked.finally(() => this.background.delete(tracked)).catch(() => undefined);
+  }
+}
+
+/** Resolves once `provider` may be called under LLM_REQUESTS_PER_MINUTE; rejects when `signal` aborts first. */
+async function waitForCall(rate: CallRate, provider: string, tenantId: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    if (signal.aborted) throw signal.reason;
+    const wait = await rate.take(provider, tenantId);
+    if (wait === 0) return;
+    // The deadline may have passed while we asked: an aborted signal fires no more events.
+    if (signal.aborted) throw signal.reason;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, wait);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/c
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
 import { Summary, SummaryEngine, SummaryInput } from './summary.engine';
+import { PgCallRate } from './call-rate';
 import { PgSummaryStore } from './summary-store';
 
 export type { Summary, SummaryInput as EventForSummary };
@@ -18,6 +19,7 @@ export class SummaryService implements BeforeApplicationShutdown {
 
   constructor(db: Db, @Inject(APP_CONFIG) config: AppConfig) {
     this.engine = new SummaryEngine(config.llm, new PgSummaryStore(db.pool), {
+      callRate: config.llm.requestsPerMinute === null ? undefined : new PgCallRate(db.pool, config.llm.requestsPerMinute),
       // Only ids and the failing stage: event data and provider keys never reach the log.
       onError: (error, context) =>
         this.logger.warn({ eventId: context.eventId, stage: context.stage, error: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }, 'summary fell back to offline'),

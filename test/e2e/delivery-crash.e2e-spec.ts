@@ -82,8 +82,9 @@ describe('crash safety', () => {
     expect(event.status).toBe(202);
 
     await waitFor(() => receiver.forPath('/crash').length === 1, 10_000, 'the first, hanging request');
-    const { rows: locked } = await db.pool.query(`select locked_by from graphile_worker._private_jobs where locked_by is not null`);
-    expect(locked).toHaveLength(1);
+    // the child holds the endpoint's drain lease while it sends
+    const { rows: leases } = await db.pool.query(`select owner from endpoint_drains`);
+    expect(leases).toHaveLength(1);
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
 
@@ -99,7 +100,7 @@ describe('crash safety', () => {
     expect(reqs.length).toBeGreaterThanOrEqual(2);
     for (const r of reqs) expect(r.headers['webhook-id']).toBe(event.body.id);
     expect(reqs[reqs.length - 1].body).toBe(reqs[0].body);
-    const { rows } = await db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs where payload->>'d' is not null`);
+    const { rows } = await db.pool.query(`select count(*)::int as n from delivery_queue`);
     expect(rows[0].n).toBe(0);
   });
 

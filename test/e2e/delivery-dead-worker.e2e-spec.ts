@@ -5,29 +5,28 @@ import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
 /**
- * SPEC §7: the jobs of a dead worker run again on a live one within WORKER_DEAD_AFTER.
- * The dead worker is simulated in SQL: a pending delivery whose `deliver` job is locked by
- * a worker id that no live process owns.
+ * SPEC §7: the work of a dead worker runs again on a live one within WORKER_DEAD_AFTER. The
+ * dead process is simulated in SQL: a drain lease it held (an endpoint it was draining), or a
+ * drain job locked by one of its worker ids.
  */
 describe('dead-worker recovery', () => {
   let app: TestApp;
   let receiver: TestReceiver;
   let tenantId: string;
-  let endpointId: string;
 
   beforeAll(async () => {
     app = await startTestApp({ WORKER_DEAD_AFTER: '1s', LOG_LEVEL: 'error' });
     receiver = await new TestReceiver().start();
     tenantId = await createTenant(app);
-    endpointId = (await createEndpoint(app, tenantId, { url: `${receiver.url}/dead`, eventTypes: ['dead.*'] })).id;
   });
   afterAll(async () => {
     await app?.close();
     await receiver?.stop();
   });
 
-  /** A published event whose only job is held by `lockedBy` since `lockedAgo`; all in one transaction, so no live worker takes it first. */
-  async function pendingDeliveryLockedBy(lockedBy: string, lockedAgo: string): Promise<{ eventId: string; deliveryId: string }> {
+  /** A pending delivery with its attempt queued, and (in the same transaction) `setup` run with the endpoint id. */
+  async function pendingDelivery(path: string, setup: (endpointId: string) => string[]): Promise<{ eventId: string; deliveryId: string; endpointId: string }> {
+    const endpointId = (await createEndpoint(app, tenantId, { url: `${receiver.url}${path}`, eventTypes: ['dead.*'] })).id;
     const eventId = newId('evt');
     const deliveryId = newId('dlv');
     const client = await app.db.pool.connect();
@@ -37,11 +36,9 @@ describe('dead-worker recovery', () => {
       await client.query(
         `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at) values ($1, $2, $3, $4, 'dead.job', now())`,
         [deliveryId, tenantId, eventId, endpointId]);
-      await client.query(`select graphile_worker.add_job('deliver', json_build_object('d', $1::text, 'n', 1))`, [deliveryId]);
-      const locked = await client.query(
-        `update graphile_worker._private_jobs set locked_by = $2, locked_at = now() - $3::interval, attempts = 1
-          where payload->>'d' = $1 returning id`, [deliveryId, lockedBy, lockedAgo]);
-      expect(locked.rowCount).toBe(1);
+      await client.query(`insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at) values ($1, 1, $2, $3, now())`,
+        [deliveryId, endpointId, tenantId]);
+      for (const sql of setup(endpointId)) await client.query(sql, [endpointId]);
       await client.query('commit');
     } catch (error) {
       await client.query('rollback');
@@ -49,51 +46,55 @@ describe('dead-worker recovery', () => {
     } finally {
       client.release();
     }
-    return { eventId, deliveryId };
+    return { eventId, deliveryId, endpointId };
   }
 
-  it('runs a job locked long ago by a worker id no live process owns', async () => {
-    const { eventId, deliveryId } = await pendingDeliveryLockedBy('dead-worker', '10 minutes');
+  it('takes over an endpoint whose drain lease belongs to a process that stopped renewing it', async () => {
+    const { eventId, deliveryId, endpointId } = await pendingDelivery('/dead-lease', () => [
+      // the dead process was draining it, so no drain job is queued: only its lease says so
+      `insert into endpoint_drains (endpoint_id, owner, lease_until) values ($1, 'proc-dead', now() + interval '300 milliseconds')`,
+    ]);
     const done = await waitForStatus(app, tenantId, deliveryId, 'succeeded', 15_000);
     expect(done.attempts).toHaveLength(1);
-    expect(done.attempts[0]).toMatchObject({ trigger: 'scheduled', responseStatus: 200 });
-    const reqs = receiver.forPath('/dead').filter((r) => r.headers['webhook-id'] === eventId);
-    expect(reqs).toHaveLength(1);
-    const { rows } = await app.db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs where locked_by = 'dead-worker'`);
-    expect(rows[0].n).toBe(0);
+    expect(receiver.forPath('/dead-lease').filter((r) => r.headers['webhook-id'] === eventId)).toHaveLength(1);
+    await waitFor(async () => {
+      const { rows } = await app.db.pool.query(`select owner from endpoint_drains where endpoint_id = $1`, [endpointId]);
+      return rows.length === 0 || rows[0].owner !== 'proc-dead';
+    }, 5_000, 'the dead lease to be gone');
   });
 
-  it('runs a job locked just now by a worker whose process heartbeat went stale', async () => {
+  it('runs a drain job locked by a worker whose process heartbeat went stale', async () => {
     await app.db.pool.query(
       `insert into worker_heartbeats (process_id, worker_ids, last_seen) values ('proc-stale', '{stale-worker}', now() - interval '10 minutes')`);
-    // locked_at is fresh: only the stale heartbeat says this worker is dead.
-    const { eventId, deliveryId } = await pendingDeliveryLockedBy('stale-worker', '0 seconds');
+    const { eventId, deliveryId } = await pendingDelivery('/dead-job', () => [
+      `select graphile_worker.add_job('drain', json_build_object('e', $1::text), job_key := 'drain:' || $1)`,
+      `update graphile_worker._private_jobs set locked_by = 'stale-worker', locked_at = now(), attempts = 1 where key = 'drain:' || $1`,
+    ]);
     const done = await waitForStatus(app, tenantId, deliveryId, 'succeeded', 15_000);
     expect(done.attempts).toHaveLength(1);
-    expect(receiver.forPath('/dead').filter((r) => r.headers['webhook-id'] === eventId)).toHaveLength(1);
+    expect(receiver.forPath('/dead-job').filter((r) => r.headers['webhook-id'] === eventId)).toHaveLength(1);
     await waitFor(async () => {
       const { rows } = await app.db.pool.query(`select count(*)::int as n from worker_heartbeats where process_id = 'proc-stale'`);
       return rows[0].n === 0;
     }, 5_000, 'the stale heartbeat row to be removed');
   });
 
-  it('leaves alone a job locked by a live worker of this process', async () => {
-    // The live process's own worker ids are in its heartbeat row.
-    const live = await waitFor(async () => {
-      const { rows } = await app.db.pool.query(`select worker_ids from worker_heartbeats where last_seen > now() - interval '1 second'`);
-      const ids = rows.flatMap((r) => r.worker_ids as string[]);
-      return ids.length > 0 && ids;
-    });
-    const { deliveryId } = await pendingDeliveryLockedBy(live[0], '10 minutes');
-    // Two dead-worker sweeps later (each 250 ms), the job is still locked and nothing was sent.
-    const { rows: [hb] } = await app.db.pool.query(`select last_seen from worker_heartbeats where $1 = any(worker_ids)`, [live[0]]);
+  it('leaves alone an endpoint that a live process drains', async () => {
+    const { deliveryId, endpointId } = await pendingDelivery('/live', () => [
+      `insert into endpoint_drains (endpoint_id, owner, lease_until) values ($1, 'proc-live', now() + interval '1 hour')`,
+      `select graphile_worker.add_job('drain', json_build_object('e', $1::text), job_key := 'drain:' || $1)`,
+    ]);
+    // The drain job ran and found the lease held: nothing was sent.
     await waitFor(async () => {
-      const { rows } = await app.db.pool.query(`select last_seen from worker_heartbeats where $1 = any(worker_ids)`, [live[0]]);
-      return rows[0] && rows[0].last_seen.getTime() >= hb.last_seen.getTime() + 400;
-    }, 5_000, 'two more heartbeats');
-    const { rows } = await app.db.pool.query(`select locked_by from graphile_worker._private_jobs where payload->>'d' = $1`, [deliveryId]);
-    expect(rows).toEqual([{ locked_by: live[0] }]);
+      const { rows } = await app.db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs where key = 'drain:' || $1::text`, [endpointId]);
+      return rows[0].n === 0;
+    }, 5_000, 'the drain job to run');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.forPath('/live')).toHaveLength(0);
     expect((await app.request('GET', `/v1/tenants/${tenantId}/deliveries/${deliveryId}`)).body.status).toBe('pending');
-    await app.db.pool.query(`delete from graphile_worker._private_jobs where payload->>'d' = $1`, [deliveryId]);
+    // once that process lets go, the next drain sends it
+    await app.db.pool.query(`delete from endpoint_drains where endpoint_id = $1`, [endpointId]);
+    await app.db.pool.query(`select graphile_worker.add_job('drain', json_build_object('e', $1::text), job_key := 'drain:' || $1)`, [endpointId]);
+    await waitForStatus(app, tenantId, deliveryId, 'succeeded', 10_000);
   });
 });

@@ -1,6 +1,6 @@
 import { RetentionService } from '../../src/delivery/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
-import { onlyDelivery, waitForStatus } from '../support/deliveries';
+import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 
 /** SPEC §8: old payloads and response bodies go; the delivery log stays, marked expired. */
@@ -68,7 +68,7 @@ describe('retention', () => {
     const { rows } = await app.db.pool.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
        values ('dlv_' || substr($1, 5), $2, $1, $3, 'late.one', now()) returning id`, [event.id, tenantId, ep.id]);
-    await app.db.pool.query(`select graphile_worker.add_job('deliver', json_build_object('d', $1::text, 'n', 1))`, [rows[0].id]);
+    await queueAttempt(app.db.pool, rows[0].id);
     const done = await waitForStatus(app, tenantId, rows[0].id, 'failed');
     expect(done.attempts).toHaveLength(0);
     expect(receiver.forPath('/late')).toHaveLength(0);

@@ -17,7 +17,8 @@ describe('endpoints API', () => {
     expect(res.body).toEqual({
       id: expect.stringMatching(/^ep_/), tenantId, url: 'https://example.com/hooks', description: null,
       eventTypes: ['invoice.*', 'user.created'], enabled: true, disabledReason: null, signatureScheme: 'standard-webhooks',
-      headers: {}, summaries: true, rateLimitPerSecond: null, createdAt: expect.any(String), updatedAt: expect.any(String),
+      headers: {}, summaries: true, rateLimitPerSecond: null, maxInFlight: 16, circuit: { state: 'closed', openedAt: null, nextProbeAt: null },
+      createdAt: expect.any(String), updatedAt: expect.any(String),
     });
     expect(JSON.stringify(res.body)).not.toContain('whsec_');
     const secret = await app.request('GET', path(`/${res.body.id}/secret`));

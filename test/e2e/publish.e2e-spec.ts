@@ -126,11 +126,9 @@ describe('publishing events', () => {
       await app.db.pool.query(`drop trigger fail_deliveries on deliveries; drop function fail_delivery_insert();`);
     }
     expect((await app.db.pool.query(`select count(*)::int as n from events`)).rows[0].n).toBe(events.rows[0].n);
-    // the worker keeps adding retry jobs for other deliveries, so look for jobs of deliveries that do not exist
+    // nothing queued for deliveries that do not exist
     const orphans = await app.db.pool.query(
-      `select count(*)::int as n from graphile_worker._private_jobs j
-        where not exists (select 1 from deliveries d
-                           where d.id = j.payload->>'d' or d.id in (select json_array_elements_text(j.payload->'ds')))`);
+      `select count(*)::int as n from delivery_queue q where not exists (select 1 from deliveries d where d.id = q.delivery_id)`);
     expect(orphans.rows[0].n).toBe(0);
     expect((await app.db.pool.query(`select count(*)::int as n from idempotency_keys`)).rows[0].n).toBe(keys.rows[0].n);
     // and the same key works once the failure is gone
@@ -174,22 +172,26 @@ describe('the queue cost of a fan-out', () => {
   });
   afterAll(async () => db?.drop());
 
-  it('queues the first attempts of one event in one job per 32 deliveries', async () => {
+  it('queues one attempt per delivery and one drain job per endpoint, whatever the number of events', async () => {
     // no worker runs on this database, so the jobs stay to be counted
     await db.pool.query(`insert into tenants (id, name) values ('ten_01m8er2zwms2nxv1fsdsnb3bmz', 'fan')`);
+    const endpoints: string[] = [];
     for (let i = 0; i < 40; i++) {
-      await db.pool.query(`insert into endpoints (id, tenant_id, url, secret) values ($1, 'ten_01m8er2zwms2nxv1fsdsnb3bmz', 'https://example.com', 'whsec_x')`, [newId('ep')]);
+      const id = newId('ep');
+      endpoints.push(id);
+      await db.pool.query(`insert into endpoints (id, tenant_id, url, secret) values ($1, 'ten_01m8er2zwms2nxv1fsdsnb3bmz', 'https://example.com', 'whsec_x')`, [id]);
     }
     const repository = new EventsRepository(new Db(db.pool));
-    const id = newId('evt');
-    const outcome = await repository.publishBatch([{ id, tenantId: 'ten_01m8er2zwms2nxv1fsdsnb3bmz', type: 'bulk.created', dataJson: '{}', idempotencyKey: null, summary: null }]);
-    expect(outcome.get(id)).toMatchObject({ tenantKnown: true, deliveries: 40 });
-    const jobs = await db.pool.query(`select payload from graphile_worker._private_jobs`);
-    const batches = jobs.rows.map((r: { payload: { ds: string[]; n: number } }) => r.payload);
-    expect(batches.map((p) => p.ds.length).sort((a, b) => b - a)).toEqual([32, 8]);
-    expect(batches.every((p) => p.n === 1)).toBe(true);
-    const all = batches.flatMap((p) => p.ds).sort();
-    const deliveries = await db.pool.query(`select id from deliveries where event_id = $1 order by id`, [id]);
-    expect(all).toEqual(deliveries.rows.map((r: { id: string }) => r.id));
+    const requests = Array.from({ length: 25 }, () => ({ id: newId('evt'), tenantId: 'ten_01m8er2zwms2nxv1fsdsnb3bmz', type: 'bulk.created', dataJson: '{}', idempotencyKey: null, summary: null }));
+    const outcome = await repository.publishBatch(requests);
+    expect(requests.map((r) => outcome.get(r.id)?.deliveries)).toEqual(Array(25).fill(40));
+    // and once more: the queued drain jobs are reused, not added again
+    const more = Array.from({ length: 5 }, () => ({ ...requests[0], id: newId('evt') }));
+    await repository.publishBatch(more);
+    const jobs = await db.pool.query(`select key, payload from graphile_worker._private_jobs order by key`);
+    expect(jobs.rows.map((r: { key: string }) => r.key)).toEqual([...endpoints].sort().map((e) => `drain:${e}`));
+    expect(jobs.rows.every((r: { key: string; payload: { e: string } }) => r.key === `drain:${r.payload.e}`)).toBe(true);
+    const queued = await db.pool.query(`select count(*)::int as n, count(*) filter (where attempt = 1)::int as first from delivery_queue`);
+    expect(queued.rows[0]).toEqual({ n: 30 * 40, first: 30 * 40 });
   });
 });

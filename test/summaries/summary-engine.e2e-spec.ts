@@ -36,6 +36,8 @@ function config(more: Partial<LlmConfig> = {}): LlmConfig {
     anthropic: { apiKey: 'ant-test-key-0000', baseUrl: anthropic.url },
     summaryDeadlineMs: 3000,
     tenantDailyTokenBudget: 200_000,
+    maxConcurrency: 16,
+    requestsPerMinute: null,
     ...more,
   };
 }

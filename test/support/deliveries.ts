@@ -39,3 +39,18 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   const promise = new Promise<void>((resolve) => (open = resolve));
   return { promise, open };
 }
+
+/**
+ * Puts one attempt of a delivery in the queue (as publish, a retry or recover would) and wakes
+ * its endpoint: for tests that build a delivery by hand.
+ */
+export async function queueAttempt(db: { query(sql: string, params?: unknown[]): Promise<unknown> }, deliveryId: string, attempt = 1): Promise<void> {
+  await db.query(
+    `with q as (
+       insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+       select id, $2, endpoint_id, tenant_id, now() from deliveries where id = $1
+       returning endpoint_id
+     )
+     select graphile_worker.add_job('drain', json_build_object('e', endpoint_id), job_key := 'drain:' || endpoint_id) from q`,
+    [deliveryId, attempt]);
+}

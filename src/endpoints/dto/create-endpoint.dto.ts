@@ -62,4 +62,11 @@ export class CreateEndpointDto {
   @Min(1)
   @Max(100000)
   rateLimitPerSecond?: number | null;
+
+  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: 256, description: 'attempts in flight to this endpoint at once, across every worker; default ENDPOINT_MAX_IN_FLIGHT (null on PATCH: back to the default)' })
+  @ValidateIf((o: CreateEndpointDto) => o.maxInFlight !== null && o.maxInFlight !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  maxInFlight?: number | null;
 }

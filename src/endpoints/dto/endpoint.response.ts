@@ -10,6 +10,8 @@ export interface EndpointResponse {
   headers: Record<string, string>;
   summaries: boolean;
   rateLimitPerSecond: number | null;
+  maxInFlight: number;
+  circuit: { state: 'closed' | 'open' | 'half-open'; openedAt: string | null; nextProbeAt: string | null };
   createdAt: string;
   updatedAt: string;
 }

@@ -1,0 +1,59 @@
+import { Queryable } from '../database/db';
+
+/**
+ * The one owner of the job queue's contract: task names, the payload codec, every enqueue
+ * and every touch of graphile-worker's own schema. graphile-worker schedules endpoints, not
+ * deliveries: a `drain` job says "this endpoint may have due work"; the deliveries themselves
+ * wait in `delivery_queue` (see worker/endpoint-driver.ts).
+ */
+export const TASKS = { drain: 'drain', retention: 'retention' } as const;
+
+export interface DrainPayload {
+  endpointId: string;
+}
+
+/** Checks what graphile-worker hands back: a job row's payload is whatever was stored. */
+export function decodeDrainPayload(payload: unknown): DrainPayload {
+  const e = (payload as { e?: unknown } | null)?.e;
+  if (typeof e !== 'string' || !/^ep_[0-9a-z]{26}$/.test(e)) throw new Error(`drain job payload without an endpoint id: ${JSON.stringify(payload)?.slice(0, 100)}`);
+  return { endpointId: e };
+}
+
+export const drainJobKey = (endpointIdSql: string) => `'drain:' || ${endpointIdSql}`;
+
+/**
+ * SQL adding one drain job per row of `source` (which has `endpoint_id` and `run_at`
+ * columns). A queued drain job of the endpoint is moved earlier, never later: an endpoint
+ * whose drain is due now must not wait for a retry's later time. A running one stays and a
+ * new one is queued behind it (graphile-worker's job_key semantics).
+ */
+export function addDrainJobsSql(source: string): string {
+  return `graphile_worker.add_jobs(array(
+    select row('${TASKS.drain}', json_build_object('e', s.endpoint_id), null,
+               least(s.run_at, (select j.run_at from graphile_worker._private_jobs j
+                                 where j.key = ${drainJobKey('s.endpoint_id')} and j.locked_at is null)),
+               null, ${drainJobKey('s.endpoint_id')}, null, null)::graphile_worker.job_spec
+      from ${source} s))`;
+}
+
+/** Schedules drains of endpoints on the caller's connection (in its transaction). */
+export async function scheduleDrains(client: Queryable, drains: Array<{ endpointId: string; runAt: Date | null }>): Promise<void> {
+  if (drains.length === 0) return;
+  await client.query(
+    `select ${addDrainJobsSql(`(select t.e as endpoint_id, coalesce(t.r, now()) as run_at
+                                   from unnest($1::text[], $2::timestamptz[]) as t(e, r))`)}`,
+    [drains.map((d) => d.endpointId), drains.map((d) => d.runAt?.toISOString() ?? null)]);
+}
+
+/** Unlocks the jobs held by `workerIds` (a runner or process that is gone). */
+export async function unlockWorkers(client: Queryable, workerIds: string[]): Promise<void> {
+  if (workerIds.length === 0) return;
+  await client.query(`select graphile_worker.force_unlock_workers($1::text[])`, [workerIds]);
+}
+
+/** Jobs waiting to run now (unlocked, due): endpoints waiting for a drain, plus housekeeping. */
+export async function dueJobCount(client: Queryable): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from graphile_worker._private_jobs where is_available and run_at <= now()`);
+  return rows[0]?.n ?? 0;
+}
