@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { EndpointRow } from '../endpoints/endpoints.repository';
-import { addDrainJobsSql } from '../queue/queue';
+import { addDrainJobsSql, scheduleDrains } from '../queue/queue';
 import { Circuit, CircuitState } from './circuit';
 import { PayloadSummary } from './payload';
 
@@ -205,6 +205,11 @@ export class DeliveryRepository {
                                     from delivery_queue q where q.endpoint_id = $1 group by q.endpoint_id)`)}
         where exists (select 1 from delivery_queue where endpoint_id = $1)`,
       [endpointId, notBefore?.toISOString() ?? null]);
+  }
+
+  /** A drain of the endpoint in `ms`. */
+  async wakeLater(endpointId: string, ms: number): Promise<void> {
+    await scheduleDrains(this.db.pool, [{ endpointId, runAt: new Date(Date.now() + ms) }]);
   }
 
   /** Extends this process's leases; returns the endpoints it still holds (a lease that expired meanwhile is lost). */

@@ -11,6 +11,8 @@ import { SendPool } from './send-pool';
 
 /** How long attempts in flight get to finish at shutdown before they are aborted. */
 const SHUTDOWN_GRACE_MS = 5_000;
+/** How long a drain job waits for a driver of its endpoint that is letting go. */
+const ENDING_WAIT_MS = 1_000;
 
 /**
  * The endpoint drivers of this process. A `drain` job (graphile-worker) for an endpoint
@@ -63,8 +65,10 @@ export class DrainsService {
     }
     if (running) {
       // This job may be the very wake-up its release scheduled: wait until it let go, then take over.
-      await Promise.race([running.done, this.stopped]);
+      // Not for long: a graphile-worker slot must never wait on an attempt in flight.
+      const released = await Promise.race([running.done.then(() => true), this.stopped.then(() => false), sleep(ENDING_WAIT_MS).then(() => false)]);
       if (this.stopping) return;
+      if (!released) return this.context.repository.wakeLater(endpointId, ENDING_WAIT_MS);
       const next = this.drivers.get(endpointId);
       if (next) return next.poke();
     }

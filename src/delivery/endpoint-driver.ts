@@ -53,11 +53,15 @@ export class EndpointDriver {
   private circuit: Circuit;
   /** The circuit state as last written (or read): a different one in the database was set by the API. */
   private savedCircuit: string;
+  private saves: Promise<void> = Promise.resolve();
+  private savesPending = 0;
   private readonly held = new Map<string, DueAttempt>();
   private ready: Ready[] = [];
   private order = 0;
   /** Attempts sent or being sent: what maxInFlight counts. */
   private sending = 0;
+  /** Attempts made whose record has not committed yet: still held (a fetch must not return them), but no longer waiting to be sent. */
+  private recording = 0;
   private fetching = false;
   private exhausted = false;
   private manualMayWait = true;
@@ -135,14 +139,17 @@ export class EndpointDriver {
       // Held: what is not in flight goes back to the queue; the probe is fetched when due.
       this.dropReady();
     }
-    const room = this.fetchTarget() - this.held.size;
+    const waiting = this.held.size - this.recording;
+    const room = this.fetchTarget() - waiting;
     const mayFetch = this.circuit.state === 'closed' || admits(this.circuit, this.sending, now) === 'probe' || this.manualMayWait;
     const backingOff = now.getTime() < this.retryAt;
     if (backingOff) {
       this.wake(this.retryAt - now.getTime());
       return;
     }
-    if (!this.fetching && room > 0 && mayFetch && (!this.exhausted || this.manualMayWait)) {
+    // Refill in batches: once half the target is free, or when little is left to send.
+    const refill = room >= this.fetchTarget() / 2 || waiting <= Math.ceil(this.maxInFlight / 2);
+    if (!this.fetching && room > 0 && refill && mayFetch && (!this.exhausted || this.manualMayWait)) {
       void this.fetch(room);
       return;
     }
@@ -192,12 +199,16 @@ export class EndpointDriver {
     }
   }
 
-  /** The endpoint as the API left it: URL, secrets, limits, and a circuit the API reset (enable, recover). */
+  /**
+   * The endpoint as the API left it: URL, secrets, limits. The circuit is this driver's own,
+   * but the API may close it (enabling the endpoint clears its failure history): a closed one in
+   * the database, while every save of ours has committed, is taken.
+   */
   private adopt(endpoint: EndpointState): void {
     this.endpoint = endpoint;
-    if (endpoint.circuit_state !== this.savedCircuit) {
+    if (endpoint.circuit_state === 'closed' && this.circuit.state !== 'closed' && this.savedCircuit !== 'closed' && this.savesPending === 0) {
       this.circuit = circuitOf(endpoint);
-      this.savedCircuit = endpoint.circuit_state;
+      this.savedCircuit = 'closed';
     }
   }
 
@@ -234,19 +245,23 @@ export class EndpointDriver {
     this.sending++;
     this.sendTimes.push(Date.now());
     const endpoint = this.endpoint;
+    let record: AttemptRecord | null = null;
+    // The pool slot and the maxInFlight slot are the HTTP attempt's only: both free before the record is written.
     void this.ctx.pool.submit(endpoint.tenant_id, endpoint.id, async () => {
-      let record: AttemptRecord | null = null;
       try {
         if (!this.ctx.cancel.aborted) record = await this.ctx.attempts.attempt(endpoint, item.due, item.prepared, this.ctx.cancel);
       } finally {
         this.sending--;
       }
-      if (record) {
-        this.afterAttempt(record);
-        await this.record(record);
-      } else {
+    }).then(async () => {
+      if (!record) {
         this.held.delete(item.due.delivery_id);
+        return this.pump();
       }
+      this.afterAttempt(record);
+      const recorded = this.record(record);
+      this.pump();
+      await recorded;
       this.pump();
     });
   }
@@ -273,21 +288,29 @@ export class EndpointDriver {
   }
 
   private async record(record: AttemptRecord): Promise<void> {
+    this.recording++;
     try {
       const result = await this.ctx.recorder.record(record);
       if (result.endpointDisabled) this.end('disabled');
     } catch {
       // Not recorded (the recorder logged why): it is still queued and will be made again.
     } finally {
+      this.recording--;
       this.held.delete(record.deliveryId);
+      // Publishes to an endpoint being drained wake no job: the driver looks again as work completes.
+      this.exhausted = false;
     }
   }
 
+  /** Saves go out one after the other, so the last state is the one that stays. */
   private setCircuit(next: Circuit): void {
     this.circuit = next;
     this.savedCircuit = next.state;
-    this.ctx.repository.saveCircuit(this.endpoint.id, next).catch((error: unknown) =>
-      this.logger.warn({ endpointId: this.endpoint.id, error: firstLine(error) }, 'could not save the circuit state'));
+    this.savesPending++;
+    this.saves = this.saves
+      .then(() => this.ctx.repository.saveCircuit(this.endpoint.id, next))
+      .catch((error: unknown) => this.logger.warn({ endpointId: this.endpoint.id, error: firstLine(error) }, 'could not save the circuit state'))
+      .finally(() => this.savesPending--);
   }
 
   /** Milliseconds until the rate limit lets one more attempt start (sliding one-second window). */
@@ -338,6 +361,7 @@ export class EndpointDriver {
   }
 
   private async finish(): Promise<void> {
+    await this.saves;
     if (this.ending === 'lost') return;
     try {
       if (this.ending === 'disabled') {
@@ -357,7 +381,8 @@ export class EndpointDriver {
 
 function circuitOf(endpoint: EndpointState): Circuit {
   return {
-    state: endpoint.circuit_state,
+    // Half-open means "our probe is in flight": a driver that starts has none, so its probe is due.
+    state: endpoint.circuit_state === 'half-open' ? 'open' : endpoint.circuit_state,
     openedAt: endpoint.circuit_opened_at,
     nextProbeAt: endpoint.circuit_next_probe_at,
     failures: endpoint.circuit_failures,

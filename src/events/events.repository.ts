@@ -66,11 +66,18 @@ with input as (
   insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
   select id, 1, endpoint_id, tenant_id, now() from dl
   returning endpoint_id
+), leased as (
+  -- Endpoints a process drains now find the new work themselves. The key-share lock makes a
+  -- release of the lease wait for this commit, and the releaser then sees this work.
+  select endpoint_id from endpoint_drains where endpoint_id in (select endpoint_id from q)
+   order by endpoint_id
+     for key share
 ), wake as (
-  -- one drain job per endpoint that got work; an endpoint whose circuit is open wakes at its probe
+  -- one drain job per other endpoint that got work; one whose circuit is open wakes at its probe
   select distinct q.endpoint_id,
          case when e.circuit_state = 'open' then greatest(now(), e.circuit_next_probe_at) else now() end as run_at
     from q join endpoints e on e.id = q.endpoint_id
+   where q.endpoint_id not in (select endpoint_id from leased)
 ), jobs as (
   select ${addDrainJobsSql('wake')}
    where exists (select 1 from wake)

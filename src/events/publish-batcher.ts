@@ -69,7 +69,7 @@ export class PublishBatcher {
    */
   private async write(batch: Waiter[]): Promise<void> {
     try {
-      const outcomes = await this.events.publishBatch(batch.flatMap((w) => w.requests));
+      const outcomes = await withConflictRetries(() => this.events.publishBatch(batch.flatMap((w) => w.requests)));
       batch.forEach((w) => w.resolve(w.requests.map((r) => outcomes.get(r.id)!)));
     } catch (error) {
       if (batch.length === 1 || isDatabaseUnavailable(error)) {
@@ -78,7 +78,7 @@ export class PublishBatcher {
       }
       await Promise.all(batch.map(async (w) => {
         try {
-          const outcomes = await this.events.publishBatch(w.requests);
+          const outcomes = await withConflictRetries(() => this.events.publishBatch(w.requests));
           w.resolve(w.requests.map((r) => outcomes.get(r.id)!));
         } catch (own) {
           w.reject(asRequestError(own));
@@ -119,4 +119,20 @@ function asRequestError(error: unknown): unknown {
     return new InvalidInputError('data', `was refused by the database: ${message}`);
   }
   return error;
+}
+
+/**
+ * A deadlock or serialization failure wrote nothing, and the same statement succeeds when run
+ * again: a few retries, so the caller sees a 503 only when the conflict persists.
+ */
+async function withConflictRetries<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (attempt >= attempts || (code !== '40P01' && code !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    }
+  }
 }

@@ -33,7 +33,9 @@ export function addDrainJobsSql(source: string): string {
                least(s.run_at, (select j.run_at from graphile_worker._private_jobs j
                                  where j.key = ${drainJobKey('s.endpoint_id')} and j.locked_at is null)),
                null, ${drainJobKey('s.endpoint_id')}, null, null)::graphile_worker.job_spec
-      from ${source} s))`;
+      from ${source} s
+     -- in key order: two statements waking the same endpoints lock their job rows in the same order
+     order by s.endpoint_id))`;
 }
 
 /** Schedules drains of endpoints on the caller's connection (in its transaction). */
