@@ -12,6 +12,7 @@ import { EndpointsModule } from './endpoints/endpoints.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PortalModule } from './portal/portal.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 export interface AppOptions {
@@ -47,7 +48,7 @@ export class AppModule {
         }),
         DatabaseModule.forRoot(databaseUrl, worker ? 20 : 16),
         { module: DatabaseUrlModule, global: true, providers: [{ provide: 'DATABASE_URL', useValue: databaseUrl }], exports: ['DATABASE_URL'] },
-        ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule] : []),
+        ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, PortalModule] : []),
         ...(worker ? [DeliveryModule] : []),
         // A worker-only process still serves /health and /metrics (its delivery and LLM figures).
         HealthModule.forRole(worker),

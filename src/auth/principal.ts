@@ -1,6 +1,9 @@
 import type { JsonScan } from '../common/json-body';
 
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string };
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'tenant'; tenantId: string; keyId: string }
+  | { kind: 'portal'; tenantId: string; sessionId: string; readOnly: boolean };
 
 declare module 'fastify' {
   interface FastifyRequest {

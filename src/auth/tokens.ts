@@ -1,9 +1,19 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const TENANT_KEY_PREFIX = 'whk_';
+const PORTAL_TOKEN_PREFIX = 'pts_';
 
 export function generateTenantKey(): string {
   return TENANT_KEY_PREFIX + randomBytes(32).toString('base64url');
+}
+
+/** A portal session's bearer token (SPEC §11); like a tenant key, only its hash is stored. */
+export function generatePortalToken(): string {
+  return PORTAL_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function looksLikePortalToken(token: string): boolean {
+  return token.startsWith(PORTAL_TOKEN_PREFIX) && token.length < 200;
 }
 
 export function generateAdminToken(): string {

@@ -49,3 +49,10 @@ export class ForbiddenError extends DomainError {
   }
 }
 
+
+export class ReadOnlySessionError extends DomainError {
+  readonly status = 403;
+  constructor() {
+    super('this portal session is read-only');
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz'; // Crockford base32, lower case
 
-export type IdPrefix = 'ten' | 'key' | 'ep' | 'evt' | 'dlv' | 'att' | 'msg';
+export type IdPrefix = 'ten' | 'key' | 'ep' | 'evt' | 'dlv' | 'att' | 'msg' | 'pts';
 
 let lastMs = 0;
 let lastRandom: Buffer = Buffer.alloc(10);

@@ -45,7 +45,20 @@ export interface AppConfig {
   endpointMaxInFlight: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   llm: LlmConfig;
+  portal: PortalConfig;
 }
+
+export interface PortalConfig {
+  /** Default lifetime of a portal session. */
+  sessionTtlMs: number;
+  /** The CSP frame-ancestors sources of the portal page: who may embed it in an iframe. */
+  frameAncestors: string;
+  /** Origin (and path prefix) the session URL starts with; null = a relative `/portal/#...` URL. */
+  publicUrl: string | null;
+}
+
+/** The longest portal session (SPEC §11: at most 24 h). */
+export const MAX_PORTAL_SESSION_TTL_MS = 24 * 3_600_000;
 
 /** Every variable the service reads; docker-compose and the README are checked against it. */
 export const CONFIG_VARIABLES = [
@@ -55,6 +68,7 @@ export const CONFIG_VARIABLES = [
   'LLM_SUMMARY_DEADLINE_MS', 'LLM_TENANT_DAILY_TOKEN_BUDGET', 'ENDPOINT_DISABLE_AFTER', 'WORKER_DEAD_AFTER',
   'RETENTION_DAYS', 'LOG_LEVEL', 'MAX_JSON_DEPTH', 'MAX_ENDPOINTS_PER_TENANT',
   'ENDPOINT_MAX_IN_FLIGHT', 'LLM_MAX_CONCURRENCY', 'LLM_REQUESTS_PER_MINUTE',
+  'PORTAL_SESSION_TTL', 'PORTAL_FRAME_ANCESTORS', 'PUBLIC_URL',
 ] as const;
 
 export class ConfigError extends Error {
@@ -121,6 +135,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('LOG_LEVEL', 'expected one of fatal, error, warn, info, debug, trace, silent');
   }
 
+  const portalTtl = duration('PORTAL_SESSION_TTL', '1h', 60_000);
+  if (portalTtl > MAX_PORTAL_SESSION_TTL_MS) throw new ConfigError('PORTAL_SESSION_TTL', 'must be at most 24h');
+  const frameAncestors = get('PORTAL_FRAME_ANCESTORS') ?? "'self'";
+  // One CSP directive's sources: a semicolon or comma would end it and start another.
+  if (!/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(frameAncestors) || /[;,]/.test(frameAncestors)) {
+    throw new ConfigError('PORTAL_FRAME_ANCESTORS', `expected CSP sources separated by spaces, such as "'self' https://app.example.com", got "${frameAncestors}"`);
+  }
+  const publicUrl = url('PUBLIC_URL', null);
+  if (publicUrl !== null && !/^https?:/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', 'expected an http or https URL');
+
   const adminToken = get('ADMIN_TOKEN') ?? null;
   if (adminToken !== null && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
 
@@ -154,6 +178,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxConcurrency: int('LLM_MAX_CONCURRENCY', 16, 1, 1000),
       requestsPerMinute: get('LLM_REQUESTS_PER_MINUTE') === undefined ? null : int('LLM_REQUESTS_PER_MINUTE', 0, 1, 1_000_000),
     },
+    portal: { sessionTtlMs: portalTtl, frameAncestors, publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, '') },
   };
 }
 

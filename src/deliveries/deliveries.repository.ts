@@ -30,6 +30,21 @@ export interface AttemptRow {
   response_body_truncated: boolean;
   error: string | null;
   expired_at: Date | null;
+  request_headers: Record<string, string> | null;
+}
+
+/** What rebuilding an attempt's request needs (deliveries/request-as-sent.ts). */
+export interface RequestSourceRow {
+  event_id: string;
+  event_type: string;
+  event_created_at: Date;
+  data_json: string | null;
+  summary: { text: string; source: 'llm' | 'offline'; model: string | null } | null;
+  headers: Record<string, string>;
+  summaries: boolean;
+  signature_scheme: 'standard-webhooks' | 'hmac-sha256-hex';
+  secret: string;
+  previous_secrets: Array<{ secret: string }>;
 }
 
 export interface DeliveryFilter {
@@ -88,8 +103,18 @@ export class DeliveriesRepository {
   attempts(deliveryId: string): Promise<AttemptRow[]> {
     return this.db.query<AttemptRow>(
       `select id, number, trigger, started_at, duration_ms, request_url, response_status, response_body,
-              response_body_encoding, response_body_truncated, error, expired_at
+              response_body_encoding, response_body_truncated, error, expired_at, request_headers
          from attempts where delivery_id = $1 order by number, id`,
+      [deliveryId],
+    );
+  }
+
+  requestSource(deliveryId: string): Promise<RequestSourceRow | null> {
+    return this.db.one<RequestSourceRow>(
+      `select ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, ev.data::text as data_json, ev.summary,
+              e.headers, e.summaries, e.signature_scheme, e.secret, e.previous_secrets
+         from deliveries d join events ev on ev.id = d.event_id join endpoints e on e.id = d.endpoint_id
+        where d.id = $1`,
       [deliveryId],
     );
   }
@@ -135,7 +160,7 @@ export function toDelivery(row: DeliveryRow): DeliveryResponse {
   };
 }
 
-export function toAttempt(row: AttemptRow): AttemptResponse {
+export function toAttempt(row: AttemptRow): Omit<AttemptResponse, 'requestHeaders' | 'requestBody' | 'requestVerified'> {
   return {
     id: row.id,
     number: row.number,

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../common/errors';
 import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
 import { TenantsRepository } from '../tenants/tenants.repository';
-import { DeliveriesRepository, toAttempt, toDelivery } from './deliveries.repository';
+import { USER_AGENT } from '../delivery/delivery-attempt.service';
+import { DeliveriesRepository, RequestSourceRow, toAttempt, toDelivery } from './deliveries.repository';
+import { requestAsSent, RequestSource } from './request-as-sent';
 import { DeliveryDetailResponse, DeliveryResponse } from './dto/delivery.response';
 import { ListDeliveriesDto } from './dto/list-deliveries.dto';
 
@@ -23,8 +25,15 @@ export class DeliveriesService {
   async get(tenantId: string, id: string): Promise<DeliveryDetailResponse> {
     const row = await this.deliveries.find(tenantId, id);
     if (!row) throw new NotFoundError('delivery');
-    const attempts = await this.deliveries.attempts(id);
-    return { ...toDelivery(row), attempts: attempts.map(toAttempt) };
+    const [attempts, request] = await Promise.all([this.deliveries.attempts(id), this.deliveries.requestSource(id)]);
+    const source = request ? toRequestSource(request) : null;
+    return {
+      ...toDelivery(row),
+      attempts: attempts.map((attempt) => ({
+        ...toAttempt(attempt),
+        ...(source ? requestAsSent(source, attempt.request_headers) : { requestHeaders: null, requestBody: null, requestVerified: false }),
+      })),
+    };
   }
 
   /** One extra attempt now, outside the retry schedule (trigger "manual"). */
@@ -37,4 +46,17 @@ export class DeliveriesService {
     await this.deliveries.queueManualAttempt(id);
     return toDelivery((await this.deliveries.find(tenantId, id))!);
   }
+}
+
+function toRequestSource(row: RequestSourceRow): RequestSource {
+  return {
+    event: { id: row.event_id, type: row.event_type, createdAt: row.event_created_at, dataJson: row.data_json, summary: row.summary },
+    endpoint: {
+      headers: row.headers,
+      summaries: row.summaries,
+      signatureScheme: row.signature_scheme,
+      secrets: [row.secret, ...row.previous_secrets.map((p) => p.secret)],
+    },
+    userAgent: USER_AGENT,
+  };
 }

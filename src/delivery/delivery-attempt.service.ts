@@ -57,15 +57,16 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
   async attempt(endpoint: EndpointState, due: DueAttempt, prepared: PreparedAttempt, cancel: CancelScope): Promise<AttemptRecord> {
     const timestamp = Math.floor(Date.now() / 1000);
     // HttpSender adds content-type, user-agent and content-length; extra headers cannot name those.
-    const headers: Record<string, string> = {
-      ...endpoint.headers,
-      'webhook-id': due.event_id,
+    // Kept with the attempt (the delivery log shows the request as sent); the body and the other
+    // headers are rebuilt from the event and the endpoint (deliveries/request-as-sent.ts).
+    const varying: Record<string, string> = {
       'webhook-timestamp': String(timestamp),
       ...signatureHeaders(endpoint.signature_scheme, activeSecrets(endpoint), due.event_id, timestamp, prepared.body),
     };
+    const headers: Record<string, string> = { ...endpoint.headers, 'webhook-id': due.event_id, ...varying };
     const startedAt = new Date();
     const result = await this.sender.post(endpoint.url, headers, prepared.body, cancel);
-    const record = this.decide(endpoint, due, startedAt, result);
+    const record = this.decide(endpoint, due, startedAt, result, varying);
 
     attemptDuration.observe(result.durationMs / 1000);
     deliveryOutcomes.inc({ outcome: outcomeLabel(record) });
@@ -76,7 +77,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
     return record;
   }
 
-  private decide(endpoint: EndpointState, due: DueAttempt, startedAt: Date, result: SendResult): AttemptRecord {
+  private decide(endpoint: EndpointState, due: DueAttempt, startedAt: Date, result: SendResult, requestHeaders: Record<string, string>): AttemptRecord {
     const manual = due.attempt === 0;
     const base = {
       deliveryId: due.delivery_id,
@@ -92,6 +93,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
       responseBodyEncoding: result.bodyEncoding,
       responseBodyTruncated: result.bodyTruncated,
       error: result.error,
+      requestHeaders,
     };
     const status = result.status;
     // A 2xx counts once its body was read to the end or to RESPONSE_CAPTURE_BYTES; one that broke

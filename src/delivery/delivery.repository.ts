@@ -50,6 +50,8 @@ export interface AttemptRecord {
   responseBodyEncoding: 'utf8' | 'base64' | null;
   responseBodyTruncated: boolean;
   error: string | null;
+  /** The headers of the request that differ per attempt (timestamp, signatures); the rest is rebuilt on read. */
+  requestHeaders?: Record<string, string> | null;
   /** null keeps the delivery's status (a failed manual attempt). */
   newStatus: 'pending' | 'succeeded' | 'failed' | null;
   /** When the next scheduled attempt is due (newStatus pending). */
@@ -110,9 +112,10 @@ select ${ENDPOINT_STATE},
 const RECORD_SQL = `
 with input as (
   select * from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::text[], $8::int[],
-                       $9::text[], $10::text[], $11::bool[], $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[])
+                       $9::text[], $10::text[], $11::bool[], $12::text[], $13::text[], $14::timestamptz[], $15::text[], $16::text[],
+                       $18::text[])
     as t(delivery_id, queue_attempt, attempt_id, trigger, started_at, duration_ms, request_url, response_status,
-         response_body, body_encoding, truncated, error, new_status, next_due, endpoint_id, outcome)
+         response_body, body_encoding, truncated, error, new_status, next_due, endpoint_id, outcome, request_headers)
 ), taken as (
   -- Every lookup goes through "= any($1)": an index condition whatever the statistics say. A
   -- join with the unnest() input is planned as a hash join over the whole (churning) queue
@@ -136,9 +139,9 @@ with input as (
   returning dd.id, dd.attempt_count
 ), a as (
   insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status,
-                        response_body, response_body_encoding, response_body_truncated, error)
+                        response_body, response_body_encoding, response_body_truncated, error, endpoint_id, request_headers)
   select r.attempt_id, r.delivery_id, d.attempt_count, r.trigger, r.started_at, r.duration_ms, r.request_url,
-         r.response_status, r.response_body, r.body_encoding, r.truncated, r.error
+         r.response_status, r.response_body, r.body_encoding, r.truncated, r.error, r.endpoint_id, r.request_headers::jsonb
     from rec r join d on d.id = r.delivery_id
   returning 1
 ), requeue as (
@@ -285,6 +288,7 @@ export class DeliveryRepository {
       col('durationMs'), col('requestUrl'), col('responseStatus'), col('responseBody'), col('responseBodyEncoding'),
       col('responseBodyTruncated'), col('error'), col('newStatus'), records.map((r) => r.nextAttemptAt?.toISOString() ?? null),
       col('endpointId'), col('outcome'), disableAfterMs,
+      records.map((r) => (r.requestHeaders ? JSON.stringify(r.requestHeaders) : null)),
     ]);
     return { recorded: new Set(rows[0]?.recorded ?? []), disabled: new Set(rows[0]?.disabled ?? []) };
   }

@@ -1,17 +1,24 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { PortalRoutes } from '../auth/auth.decorators';
 import { ListQueryDto } from '../common/pagination';
 import { CreateEndpointDto } from './dto/create-endpoint.dto';
 import { RecoverDto, RotateSecretDto } from './dto/endpoint-actions.dto';
+import { EndpointStatsQueryDto } from './dto/endpoint-stats.dto';
+import { EndpointStatsService } from './endpoint-stats.service';
 import { UpdateEndpointDto } from './dto/update-endpoint.dto';
 import { EndpointsService } from './endpoints.service';
 
 @ApiTags('endpoints')
 @ApiBearerAuth()
+@PortalRoutes()
 @Controller('v1/tenants/:tenantId/endpoints')
 export class EndpointsController {
-  constructor(private readonly endpoints: EndpointsService) {}
+  constructor(
+    private readonly endpoints: EndpointsService,
+    private readonly stats: EndpointStatsService,
+  ) {}
 
   @Post()
   create(@TenantIdParam() tenantId: string, @Body() body: CreateEndpointDto) {
@@ -37,6 +44,11 @@ export class EndpointsController {
   @HttpCode(204)
   async remove(@TenantIdParam() tenantId: string, @IdParam('id', 'endpoint') id: string): Promise<void> {
     await this.endpoints.remove(tenantId, id);
+  }
+
+  @Get(':id/stats')
+  statsOf(@TenantIdParam() tenantId: string, @IdParam('id', 'endpoint') id: string, @Query() query: EndpointStatsQueryDto) {
+    return this.stats.get(tenantId, id, query);
   }
 
   @Get(':id/secret')

@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Inject, Post, Query, 
 import type { FastifyRequest } from 'fastify';
 import { IdParam, TenantIdParam } from '../common/id-param';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PortalRoutes } from '../auth/auth.decorators';
 import { InvalidInputError } from '../common/errors';
 import { stringifyWithRaw } from '../common/raw-json';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -55,13 +56,16 @@ export class EventsController {
   }
 
   // Both reads return JSON text: `data` is spliced in as published (see common/raw-json.ts).
+  // Portal sessions read the log; they publish only test events (POST .../endpoints/{id}/test).
   @Get()
+  @PortalRoutes()
   @Header('content-type', 'application/json; charset=utf-8')
   async list(@TenantIdParam() tenantId: string, @Query() query: ListEventsDto): Promise<string> {
     return stringifyWithRaw(await this.events.list(tenantId, query));
   }
 
   @Get(':id')
+  @PortalRoutes()
   @Header('content-type', 'application/json; charset=utf-8')
   async get(@TenantIdParam() tenantId: string, @IdParam('id', 'event') id: string): Promise<string> {
     return stringifyWithRaw(await this.events.get(tenantId, id));

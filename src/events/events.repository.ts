@@ -34,7 +34,8 @@ const b32Digit = (expr: string) => `substr(${B32}, ((${expr}) % 32)::int + 1, 1)
  */
 const PUBLISH_BATCH_SQL = `
 with input as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(id, tenant_id, type, data, idem_key, summary)
+  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+    as t(id, tenant_id, type, data, idem_key, summary, only_endpoint)
 ), known as (
   select i.* from input i where exists (select 1 from tenants t where t.id = i.tenant_id)
 ), idem as (
@@ -55,7 +56,8 @@ with input as (
          row_number() over (partition by a.id order by e.id) - 1 as rn
     from accepted a
     join endpoints e on e.tenant_id = a.tenant_id and e.enabled and e.deleted_at is null
-   where ${MATCHES_EVENT_TYPE_SQL('a.type')}
+   -- a test event (only_endpoint) goes to that endpoint alone, whatever its filter
+   where (a.only_endpoint is null and ${MATCHES_EVENT_TYPE_SQL('a.type')}) or e.id = a.only_endpoint
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
   select 'dlv_' || substr(event_id, 5, 10) || substr(event_id, 18, 13) || ${b32Digit('rn / 1024')} || ${b32Digit('rn / 32')} || ${b32Digit('rn')},
@@ -99,6 +101,8 @@ export interface PublishRequest {
   idempotencyKey: string | null;
   /** Set at publish when no model is configured: the offline summary is a pure function of the event. */
   summary: EventRow['summary'];
+  /** A test event (POST .../endpoints/{id}/test): delivered to this endpoint only. */
+  onlyEndpointId?: string;
 }
 
 export interface PublishOutcome {
@@ -116,7 +120,7 @@ export class EventsRepository {
     const rows = await this.db.prepared<{ id: string; tenant_known: boolean; created_at: Date | null; deliveries: number }>('events_publish', PUBLISH_BATCH_SQL, [
       requests.map((r) => r.id), requests.map((r) => r.tenantId), requests.map((r) => r.type),
       requests.map((r) => r.dataJson), requests.map((r) => r.idempotencyKey),
-      requests.map((r) => (r.summary ? JSON.stringify(r.summary) : null)),
+      requests.map((r) => (r.summary ? JSON.stringify(r.summary) : null)), requests.map((r) => r.onlyEndpointId ?? null),
     ]);
     return new Map(rows.map((r) => [r.id, { tenantKnown: r.tenant_known, createdAt: r.created_at, deliveries: r.deliveries }]));
   }

@@ -19,6 +19,8 @@ export interface EventToPublish {
   /** The exact published text of data. */
   dataJson: string;
   idempotencyKey: string | null;
+  /** A test event: to this endpoint alone, whatever its filter. */
+  onlyEndpointId?: string;
 }
 
 @Injectable()
@@ -45,6 +47,7 @@ export class EventsService {
       type: e.type,
       dataJson: e.dataJson,
       idempotencyKey: e.idempotencyKey,
+      onlyEndpointId: e.onlyEndpointId,
       // Without a model the summary is known now: storing it with the event spares the worker an UPDATE per event.
       summary: this.config.llm.providers.length === 0 ? { text: offlineSummary(e.type, e.data), source: 'offline' as const, model: null } : null,
     }));

@@ -25,6 +25,11 @@ export interface AttemptResponse {
   responseBodyTruncated: boolean;
   error: string | null;
   expired: boolean;
+  /** The request as sent, signature included (see deliveries/request-as-sent.ts for what is rebuilt). */
+  requestHeaders: Record<string, string> | null;
+  requestBody: string | null;
+  /** true: the rebuilt body matches the recorded signature, byte for byte what was sent. */
+  requestVerified: boolean;
 }
 
 export interface DeliveryDetailResponse extends DeliveryResponse {

@@ -25,3 +25,12 @@ export class PublishEventBatchDto {
   @ApiProperty({ type: [BatchEventDto], minItems: 1, maxItems: 100 })
   events!: BatchEventDto[];
 }
+
+/** Documents POST .../endpoints/{id}/test: both fields optional. */
+export class TestEventDto {
+  @ApiPropertyOptional({ example: 'webhook.test', default: 'webhook.test', maxLength: 128 })
+  type?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
+  data?: Record<string, unknown>;
+}

@@ -1,0 +1,28 @@
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PortalRoutes } from '../auth/auth.decorators';
+import { IdParam, TenantIdParam } from '../common/id-param';
+import { TestEventDto } from './dto/publish-event.dto';
+import { TestEventsService } from './test-events.service';
+
+@ApiTags('endpoints')
+@ApiBearerAuth()
+@PortalRoutes()
+@Controller('v1/tenants/:tenantId/endpoints/:id/test')
+export class TestEventController {
+  constructor(private readonly tests: TestEventsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiBody({ type: TestEventDto, required: false })
+  @ApiOperation({ summary: 'Send a test event (type webhook.test by default) to this endpoint only' })
+  send(
+    @TenantIdParam() tenantId: string,
+    @IdParam('id', 'endpoint') endpointId: string,
+    @Body() body: unknown,
+    @Req() request: FastifyRequest & { rawBody?: Buffer },
+  ) {
+    return this.tests.send(tenantId, endpointId, body, request.rawBody, request.jsonScan);
+  }
+}
