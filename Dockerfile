@@ -20,6 +20,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY portal ./portal
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -20,6 +20,7 @@ import { EmbeddedServer } from './database/embedded-postgres';
 import { useLocalDatabase } from './database/local-database';
 import { migrateDatabase } from './database/migrate';
 import { httpRequests } from './metrics/metrics';
+import { servePortal } from './portal/portal-static';
 
 const MIGRATION_LOCK = 827_364_501;
 
@@ -88,6 +89,7 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  await servePortal(app, config.portal);
   return app;
 }
 

@@ -3,10 +3,11 @@ import { TenantsModule } from '../tenants/tenants.module';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesRepository } from './deliveries.repository';
 import { DeliveriesService } from './deliveries.service';
+import { ExplainController } from './explain.controller';
 
 @Module({
   imports: [TenantsModule],
-  controllers: [DeliveriesController],
+  controllers: [DeliveriesController, ExplainController],
   providers: [DeliveriesService, DeliveriesRepository],
   exports: [DeliveriesRepository],
 })

@@ -58,7 +58,9 @@ describe('routes the portal needs: test events, stats, the request as sent (SPEC
   });
 
   it('stats: every bucket zero-filled, successes, failures and latency percentiles from the attempts', async () => {
-    ctx.receiver.respondWith((req, res) => res.writeHead(req.path === '/flaky' && JSON.parse(req.body).data.fail ? 500 : 200).end('x'));
+    ctx.receiver.respondWith((req, res) => {
+      res.writeHead(req.path === '/flaky' && JSON.parse(req.body).data.fail ? 500 : 200).end('x');
+    });
     const ep = await createEndpoint(ctx.app, ctx.tenantId, { url: `${ctx.receiver.url}/flaky` });
     const ok = await ctx.app.request('POST', path(`/endpoints/${ep.id}/test`), { body: { data: { fail: false } } });
     const bad = await ctx.app.request('POST', path(`/endpoints/${ep.id}/test`), { body: { data: { fail: true } } });
