@@ -71,3 +71,27 @@ function encodeRandom(bytes: Buffer): string {
 export function isId(value: unknown, prefix: IdPrefix): value is string {
   return typeof value === 'string' && value.length === prefix.length + 27 && value.startsWith(`${prefix}_`);
 }
+
+/**
+ * The smallest id of `prefix` made at or after `at`: ids sort by time, so a time bound is an
+ * id bound, which an index on the id serves (see the delivery and event logs' filters).
+ */
+export function idAtOrAfter(prefix: IdPrefix, at: Date): string {
+  const ms = Math.min(Math.max(at.getTime(), 0), 2 ** 48 - 1);
+  return `${prefix}_${encodeTime(ms)}`;
+}
+
+/** How far a row's created_at may trail the time in its id (the id is made before the insert). */
+const CREATED_LAG_MS = 60_000;
+
+/**
+ * Id bounds for "created at or after `since`, before `until`, older than the cursor `before`":
+ * `high` is exact (an id's time is never later than its row's created_at), `low` allows one
+ * minute of lag (clocks, batching); the exact created_at filter applies on top.
+ */
+export function idBounds(prefix: IdPrefix, since: string | undefined, until: string | undefined, before: string | null): { low: string | null; high: string | null } {
+  const low = since ? idAtOrAfter(prefix, new Date(new Date(since).getTime() - CREATED_LAG_MS)) : null;
+  const untilId = until ? idAtOrAfter(prefix, new Date(until)) : null;
+  const high = before === null ? untilId : untilId === null || before < untilId ? before : untilId;
+  return { low, high };
+}

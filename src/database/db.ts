@@ -24,6 +24,26 @@ export class Db {
     return result.rows;
   }
 
+  /**
+   * A prepared read of the delivery or event log planned without sequential or bitmap scans:
+   * a page of the history is always best read along an index, and this keeps it so whatever
+   * the statistics say (taken while a table was small, or skewed by one large tenant).
+   */
+  async preparedIndexRead<T extends QueryResultRow>(name: string, text: string, params: unknown[]): Promise<T[]> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off');
+      const result = await client.query<T>({ name, text, values: params });
+      await client.query('commit');
+      return result.rows;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   async one<T extends QueryResultRow>(text: string, params?: unknown[], client: Queryable = this.pool): Promise<T | null> {
     const rows = await this.query<T>(text, params, client);
     return rows[0] ?? null;

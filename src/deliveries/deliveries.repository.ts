@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
@@ -66,25 +67,64 @@ const COLUMNS = `d.id, d.tenant_id, d.event_id, d.endpoint_id, d.event_type, d.s
   d.last_attempt_at, d.created_at`;
 const FROM = `deliveries d join endpoints e on e.id = d.endpoint_id`;
 
+type ListDriver = 'event' | 'pending' | 'ended' | 'ended_endpoint' | 'endpoint' | 'type' | 'tenant';
+
+function listDriver(f: DeliveryFilter): ListDriver {
+  if (f.eventId) return 'event';
+  if (f.status === 'pending') return 'pending';
+  if (f.status === 'failed' || f.status === 'cancelled') return f.endpointId ? 'ended_endpoint' : 'ended';
+  if (f.endpointId) return 'endpoint';
+  if (f.eventType) return 'type';
+  return 'tenant';
+}
+
+/** Which rows the driving index yields, newest first; the other filters apply to them. */
+const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }> = {
+  event: { from: 'deliveries x', where: 'x.event_id = $3', order: 'x.id desc' },
+  pending: { from: 'delivery_queue x', where: 'x.tenant_id = $1 and x.attempt > 0', order: 'x.tenant_id desc, x.delivery_id desc' },
+  ended: { from: 'delivery_failures x', where: 'x.tenant_id = $1 and x.status = $5', order: 'x.tenant_id desc, x.status desc, x.delivery_id desc' },
+  ended_endpoint: { from: 'delivery_failures x', where: 'x.endpoint_id = $2 and x.status = $5', order: 'x.endpoint_id desc, x.status desc, x.delivery_id desc' },
+  endpoint: { from: 'deliveries x', where: 'x.endpoint_id = $2', order: 'x.endpoint_id desc, x.id desc' },
+  type: { from: 'deliveries x', where: 'x.tenant_id = $1 and x.event_type = $4', order: 'x.tenant_id desc, x.event_type desc, x.id desc' },
+  tenant: { from: 'deliveries x', where: 'x.tenant_id = $1', order: 'x.tenant_id desc, x.id desc' },
+};
+
+function listSql(driver: ListDriver): string {
+  const { from, where, order } = DRIVERS[driver];
+  const key = from.startsWith('deliveries') ? 'x.id' : 'x.delivery_id';
+  return `select ${COLUMNS}
+    from (select ${key} as id from ${from}
+           where ${where} and ($8::text is null or ${key} < $8) and ($9::text is null or ${key} >= $9)
+           order by ${order}) k
+    join ${FROM} on d.id = k.id
+   where d.tenant_id = $1
+     and ($2::text is null or d.endpoint_id = $2)
+     and ($3::text is null or d.event_id = $3)
+     and ($4::text is null or d.event_type = $4)
+     and ($5::text is null or d.status = $5)
+     and ($6::timestamptz is null or d.created_at >= $6)
+     and ($7::timestamptz is null or d.created_at < $7)
+   order by d.id desc limit $10`;
+}
+
 @Injectable()
 export class DeliveriesRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * One statement per driving index, chosen by the filters, so no plan depends on which
+   * filters happen to be null or on how fresh the statistics are: a status of pending is read
+   * from the queue, failed and cancelled from delivery_failures, then an event, an endpoint,
+   * an event type, or the tenant's whole log. Time filters bound the id (ids sort by time;
+   * an id is made before its row's created_at, so "until" is exact and "since" allows a
+   * minute of lag) and the scan walks the index newest first from there.
+   */
   list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(
-      `select ${COLUMNS} from ${FROM}
-        where d.tenant_id = $1
-          and ($2::text is null or d.endpoint_id = $2)
-          and ($3::text is null or d.event_id = $3)
-          and ($4::text is null or d.event_type = $4)
-          and ($5::text is null or d.status = $5)
-          and ($6::timestamptz is null or d.created_at >= $6)
-          and ($7::timestamptz is null or d.created_at < $7)
-          and ($8::text is null or d.id < $8)
-        order by d.id desc limit $9`,
-      [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
-        filter.since ?? null, filter.until ?? null, before, limit],
-    );
+    const { low, high } = idBounds('dlv', filter.since, filter.until, before);
+    const params = [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
+      filter.since ?? null, filter.until ?? null, high, low, limit];
+    const driver = listDriver(filter);
+    return this.db.preparedIndexRead<DeliveryRow>(`deliveries_list_${driver}`, listSql(driver), params);
   }
 
   forEvent(eventId: string, limit: number): Promise<DeliveryRow[]> {

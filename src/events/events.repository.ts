@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
@@ -139,16 +140,23 @@ export class EventsRepository {
       `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events where tenant_id = $1 and id = $2`, [tenantId, id]);
   }
 
+  /**
+   * Two statements, one per index (with a type, the tenant's log), so no plan depends on which
+   * filters are null; time filters bound the id as in the delivery log.
+   */
   list(tenantId: string, filter: EventFilter, limit: number, before: string | null): Promise<EventRow[]> {
-    return this.db.query<EventRow>(
+    const { low, high } = idBounds('evt', filter.since, filter.until, before);
+    const byType = filter.type !== undefined;
+    return this.db.preparedIndexRead<EventRow>(
+      byType ? 'events_list_type' : 'events_list',
       `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events
-        where tenant_id = $1
-          and ($2::text is null or type = $2)
+        where tenant_id = $1 ${byType ? 'and type = $2' : 'and $2::text is null'}
           and ($3::timestamptz is null or created_at >= $3)
           and ($4::timestamptz is null or created_at < $4)
           and ($5::text is null or id < $5)
-        order by id desc limit $6`,
-      [tenantId, filter.type ?? null, filter.since ?? null, filter.until ?? null, before, limit],
+          and ($7::text is null or id >= $7)
+        order by tenant_id desc, ${byType ? 'type desc, ' : ''}id desc limit $6`,
+      [tenantId, filter.type ?? null, filter.since ?? null, filter.until ?? null, high, limit, low],
     );
   }
 }

@@ -1,0 +1,185 @@
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { Db } from '../../src/database/db';
+import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
+import { EventsRepository } from '../../src/events/events.repository';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+/**
+ * The delivery and event logs' reads use an index whatever the filters and whatever the
+ * statistics say: each statement the repositories run is EXPLAINed on a seeded log, first
+ * with statistics taken while the tables were empty, then with fresh ones.
+ */
+class RecordingDb extends Db {
+  last: { text: string; params: unknown[] } | null = null;
+  override async preparedIndexRead<T extends import('pg').QueryResultRow>(name: string, text: string, params: unknown[]): Promise<T[]> {
+    this.last = { text, params };
+    return super.preparedIndexRead<T>(name, text, params);
+  }
+}
+
+const ROWS = 30_000;
+let db: TestDatabase;
+let rec: RecordingDb;
+let deliveries: DeliveriesRepository;
+let events: EventsRepository;
+const tenant = newId('ten');
+const other = newId('ten');
+const endpoints = [newId('ep'), newId('ep')];
+let someEvent = '';
+let middle = '';
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  rec = new RecordingDb(db.pool);
+  deliveries = new DeliveriesRepository(rec);
+  events = new EventsRepository(rec);
+  const q = (text: string, params?: unknown[]) => db.pool.query(text, params);
+  await q(`insert into tenants (id, name) values ($1, 'big'), ($2, 'small')`, [tenant, other]);
+  for (const ep of endpoints) {
+    await q(`insert into endpoints (id, tenant_id, url, secret) values ($1, $2, 'http://127.0.0.1:9/', 'whsec_x')`, [ep, tenant]);
+  }
+  // Statistics of empty tables: the stale case.
+  await q(`analyze events; analyze deliveries; analyze delivery_failures; analyze delivery_queue`);
+  const ev: string[] = [];
+  const dl: string[] = [];
+  // ids carry the time of their created_at, as the service's do (one row a second, up to now)
+  const start = Date.now() - ROWS * 1000;
+  for (let i = 1; i <= ROWS; i++) {
+    const at = new Date(start + i * 1000);
+    ev.push(idAtOrAfter('evt', at) + newId('evt').slice(-16));
+    dl.push(idAtOrAfter('dlv', at) + newId('dlv').slice(-16));
+  }
+  middle = new Date(start + (ROWS / 2) * 1000).toISOString();
+  someEvent = ev[ROWS / 3];
+  await q(
+    `insert into events (id, tenant_id, type, data, created_at)
+     select e, $2, 'type.' || (n % 5), '{}', to_timestamp(($3::bigint + n * 1000) / 1000.0)
+       from unnest($1::text[]) with ordinality as t(e, n)`, [ev, tenant, start]);
+  await q(
+    `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, created_at)
+     select d, $3, e, ($4::text[])[1 + n % 2], 'type.' || (n % 5),
+            case when n % 300 = 0 then 'failed' when n % 1000 = 1 then 'pending' else 'succeeded' end, 1,
+            to_timestamp(($5::bigint + n * 1000) / 1000.0)
+       from unnest($1::text[], $2::text[]) with ordinality as t(d, e, n)`, [dl, ev, tenant, endpoints, start]);
+  await q(
+    `insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+     select id, 2, endpoint_id, tenant_id, now() + interval '1 hour' from deliveries where status = 'pending'`);
+}, 120_000);
+afterAll(async () => {
+  await db?.drop();
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** Sequential scans of the history (the small side tables may be read whole while they are small). */
+/** The most rows a plan node read and threw away, with the node (so a failure shows it). */
+function removed(plan: PlanNode[]): number | string {
+  const worst = plan.reduce((a, n) => ((n['Rows Removed by Filter'] ?? 0) > (a['Rows Removed by Filter'] ?? 0) ? n : a), plan[0]);
+  const n = worst['Rows Removed by Filter'] ?? 0;
+  return n < 200 ? n : `${n} rows removed by ${worst['Node Type']} on ${worst['Relation Name'] ?? '?'} ${JSON.stringify(worst).slice(0, 300)}`;
+}
+
+function historyScans(plan: PlanNode[]): string[] {
+  return plan.filter((n) => n['Node Type'] === 'Seq Scan' && HISTORY.includes(n['Relation Name'] ?? '')).map((n) => n['Relation Name']!);
+}
+const HISTORY = ['deliveries', 'events', 'attempts'];
+
+async function explainLast(): Promise<PlanNode[]> {
+  const { text, params } = rec.last!;
+  const client = await db.pool.connect();
+  try {
+    // the settings the repository reads with (Db.preparedIndexRead)
+    await client.query('begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off');
+    const { rows } = await client.query(`explain (analyze, format json) ${text}`, params);
+    return nodes(rows[0]['QUERY PLAN'][0].Plan);
+  } finally {
+    await client.query('rollback');
+    client.release();
+  }
+}
+
+const deliveryFilters: Array<[string, () => DeliveryFilter, string | null]> = [
+  ['no filter', () => ({}), null],
+  ['status=failed', () => ({ status: 'failed' }), null],
+  ['status=cancelled (none)', () => ({ status: 'cancelled' }), null],
+  ['status=pending', () => ({ status: 'pending' }), null],
+  ['status=succeeded', () => ({ status: 'succeeded' }), null],
+  ['endpointId', () => ({ endpointId: endpoints[0] }), null],
+  ['eventId', () => ({ eventId: someEvent }), null],
+  ['eventType', () => ({ eventType: 'type.3' }), null],
+  ['since=now (nothing matches)', () => ({ since: new Date(Date.now() + 1000).toISOString() }), null],
+  ['until=long ago (nothing matches)', () => ({ until: '2001-01-01T00:00:00Z' }), null],
+  ['status=failed&endpointId', () => ({ status: 'failed', endpointId: endpoints[1] }), null],
+  ['cursor deep in the history', () => ({}), 'deep'],
+];
+
+describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) => {
+  beforeAll(async () => {
+    if (stats === 'fresh statistics') await db.pool.query(`analyze events; analyze deliveries; analyze delivery_failures; analyze delivery_queue`);
+  });
+
+  it.each(deliveryFilters)('deliveries %s: an index, no filtered scan of the history', async (_name, filter, cursor) => {
+    const before = cursor ? (await db.pool.query(`select id from deliveries order by id limit 1 offset 100`)).rows[0].id : null;
+    const rows = await deliveries.list(tenant, filter(), 21, before);
+    if (filter().status) expect(rows.every((r) => r.status === filter().status)).toBe(true);
+    const plan = await explainLast();
+    expect(historyScans(plan)).toEqual([]);
+    expect(removed(plan)).toBeLessThan(200);
+  });
+
+  it.each([
+    ['no filter', {}],
+    ['type', { type: 'type.2' }],
+    ['since=now', { since: new Date(Date.now() + 1000).toISOString() }],
+    ['until=long ago', { until: '2001-01-01T00:00:00Z' }],
+    ['until=middle', 'middle'],
+  ])('events %s: an index, no filtered scan', async (_name, filter) => {
+    await events.list(tenant, filter === 'middle' ? { until: middle } : filter, 21, null);
+    const plan = await explainLast();
+    expect(historyScans(plan)).toEqual([]);
+    expect(removed(plan)).toBeLessThan(200);
+  });
+});
+
+describe('delivery_failures follows the status', () => {
+  it('a failed delivery is listed, a recovered one leaves, a cancelled one is listed again', async () => {
+    const { rows } = await db.pool.query(`select id from deliveries where status = 'failed' limit 1`);
+    const id = rows[0].id as string;
+    const listed = async () => (await db.pool.query(`select status from delivery_failures where delivery_id = $1`, [id])).rows.map((r) => r.status);
+    expect(await listed()).toEqual(['failed']);
+    await db.pool.query(`update deliveries set status = 'pending' where id = $1`, [id]);
+    expect(await listed()).toEqual([]);
+    await db.pool.query(`update deliveries set status = 'cancelled' where id = $1`, [id]);
+    expect(await listed()).toEqual(['cancelled']);
+    expect((await deliveries.list(tenant, { status: 'cancelled' }, 10, null)).map((r) => r.id)).toEqual([id]);
+    await db.pool.query(`update deliveries set status = 'succeeded' where id = $1`, [id]);
+    expect(await listed()).toEqual([]);
+  });
+
+  it('the attempt record path (pending to succeeded) stays a HOT update', async () => {
+    const { rows } = await db.pool.query(`select id from deliveries where status = 'pending' limit 1`);
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      // this backend's counters (they include its earlier, not yet flushed, statements)
+      const counts = async () => (await client.query(`select pg_stat_get_xact_tuples_updated('deliveries'::regclass)::int as upd,
+                                                       pg_stat_get_xact_tuples_hot_updated('deliveries'::regclass)::int as hot`)).rows[0];
+      const before = await counts();
+      await client.query(`update deliveries set status = 'succeeded', attempt_count = attempt_count + 1, last_attempt_at = now(), updated_at = now() where id = $1`, [rows[0].id]);
+      const after = await counts();
+      expect({ upd: after.upd - before.upd, hot: after.hot - before.hot }).toEqual({ upd: 1, hot: 1 });
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  });
+});
