@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
+import { idBounds } from '../common/ids';
 import { Db, Queryable } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 
@@ -122,8 +123,11 @@ export class EndpointsRepository {
   async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
       `with reopened as (
+         -- the endpoint's failed deliveries, from delivery_failures' index (not a scan of its history)
          update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
-          where endpoint_id = $1 and status = 'failed' and created_at >= $2
+          where id in (select delivery_id from delivery_failures
+                        where endpoint_id = $1 and status = 'failed' and delivery_id >= $3)
+            and endpoint_id = $1 and status = 'failed' and created_at >= $2
          returning id, endpoint_id, tenant_id
        ), q as (
          insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
@@ -134,7 +138,7 @@ export class EndpointsRepository {
          select ${addDrainJobsSql('(select distinct endpoint_id, now() as run_at from q)')} where exists (select 1 from q)
        )
        select (select count(*) from reopened)::int as n, (select count(*) from jobs)::int as jobs`,
-      [endpointId, since], client);
+      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low], client);
     return rows[0]?.n ?? 0;
   }
 }
