@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EndpointsRepository } from '../endpoints/endpoints.repository';
 import { SummariesModule } from '../summaries/summaries.module';
 import { AttemptRecorder } from './attempt-recorder';
 import { DeliveryAttemptService } from './delivery-attempt.service';
@@ -9,7 +10,7 @@ import { WorkerService } from './worker.service';
 
 @Module({
   imports: [SummariesModule],
-  providers: [DeliveryRepository, AttemptRecorder, DeliveryAttemptService, DrainsService, RetentionService, WorkerService],
+  providers: [DeliveryRepository, AttemptRecorder, DeliveryAttemptService, DrainsService, RetentionService, WorkerService, EndpointsRepository],
   exports: [WorkerService, RetentionService],
 })
 export class DeliveryModule {}

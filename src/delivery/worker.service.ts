@@ -7,7 +7,9 @@ import { codeOf } from '../common/domain-error.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
 import { workerRestarts } from '../metrics/metrics';
-import { decodeDrainPayload, TASKS, unlockWorkers } from '../queue/queue';
+import { decodeDrainPayload, decodeRecoverPayload, TASKS, unlockWorkers } from '../queue/queue';
+import { EndpointsRepository } from '../endpoints/endpoints.repository';
+import { recoverStep } from '../endpoints/recover';
 import { DrainsService } from './drains.service';
 import { patchGraphileWorker } from './graphile-worker-patch';
 import { RetentionService } from './retention.service';
@@ -56,6 +58,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly drains: DrainsService,
     private readonly retention: RetentionService,
+    private readonly endpoints: EndpointsRepository,
     private readonly db: Db,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject('DATABASE_URL') private readonly databaseUrl: string,
@@ -173,6 +176,10 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
         },
         [TASKS.retention]: async () => {
           await this.retention.run();
+        },
+        [TASKS.recover]: async (payload) => {
+          const job = decodeRecoverPayload(payload);
+          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before));
         },
       },
     });

@@ -116,18 +116,33 @@ export class EndpointsRepository {
         where id in (select delivery_id from q) and status = 'pending'`, [endpointId]);
   }
 
-  /**
-   * Failed deliveries since `since` go back to pending with their schedule restarted at
-   * attempt 1, queued now, and the endpoint's drain is woken; returns how many.
-   */
-  async reopenFailedDeliveries(client: PoolClient, endpointId: string, since: Date): Promise<number> {
+  /** How many of the endpoint's deliveries since `since` are failed (what a recover will queue again). */
+  async countFailedSince(client: Queryable, endpointId: string, since: Date): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
-      `with reopened as (
-         -- the endpoint's failed deliveries, from delivery_failures' index (not a scan of its history)
+      `select count(*)::int as n from delivery_failures f join deliveries d on d.id = f.delivery_id
+        where f.endpoint_id = $1 and f.status = 'failed' and f.delivery_id >= $3 and d.created_at >= $2`,
+      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low], client);
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * One batch of a recover: up to `limit` of the endpoint's failed deliveries since `since`
+   * and older than `before`, newest first (from delivery_failures' index, not a scan of the
+   * history), go back to pending with their schedule restarted at attempt 1, queued now, and
+   * the endpoint's drain is woken. Returns how many it looked at and the oldest of them, where
+   * the next batch goes on.
+   */
+  async reopenFailedBatch(client: Queryable, endpointId: string, since: Date, before: string | null, limit: number): Promise<{ picked: number; oldest: string | null }> {
+    const rows = await this.db.query<{ picked: number; oldest: string | null }>(
+      `with picked as (
+         select delivery_id from delivery_failures
+          where endpoint_id = $1 and status = 'failed' and delivery_id >= $3 and ($4::text is null or delivery_id < $4)
+            -- a recover stops when its endpoint is disabled or deleted meanwhile
+            and exists (select 1 from endpoints e where e.id = $1 and e.enabled and e.deleted_at is null)
+          order by endpoint_id desc, status desc, delivery_id desc limit $5
+       ), reopened as (
          update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
-          where id in (select delivery_id from delivery_failures
-                        where endpoint_id = $1 and status = 'failed' and delivery_id >= $3)
-            and endpoint_id = $1 and status = 'failed' and created_at >= $2
+          where id in (select delivery_id from picked) and status = 'failed' and created_at >= $2
          returning id, endpoint_id, tenant_id
        ), q as (
          insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
@@ -137,8 +152,9 @@ export class EndpointsRepository {
        ), jobs as (
          select ${addDrainJobsSql('(select distinct endpoint_id, now() as run_at from q)')} where exists (select 1 from q)
        )
-       select (select count(*) from reopened)::int as n, (select count(*) from jobs)::int as jobs`,
-      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low], client);
-    return rows[0]?.n ?? 0;
+       select (select count(*) from picked)::int as picked, (select min(delivery_id) from picked) as oldest,
+              (select count(*) from jobs)::int as jobs`,
+      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low, before, limit], client);
+    return { picked: rows[0]?.picked ?? 0, oldest: rows[0]?.oldest ?? null };
   }
 }

@@ -13,6 +13,7 @@ import { RotateSecretDto } from './dto/endpoint-actions.dto';
 import { EndpointResponse } from './dto/endpoint.response';
 import { UpdateEndpointDto } from './dto/update-endpoint.dto';
 import { EndpointRow, EndpointsRepository, PreviousSecret } from './endpoints.repository';
+import { recoverStep } from './recover';
 
 const DEFAULT_GRACE_SECONDS = 86_400;
 /** PATCH may set description and rateLimitPerSecond to null; every other field needs a value. */
@@ -133,14 +134,19 @@ export class EndpointsService {
     return this.toResponse(row!);
   }
 
-  /** Every failed delivery since `since` is queued again, durably, in one transaction. */
+  /**
+   * Every failed delivery since `since` is queued again, durably: the first batch now, the
+   * rest by worker jobs queued in the same transaction; answers at once with the count.
+   */
   async recover(tenantId: string, id: string, since: Date): Promise<{ deliveries: number }> {
     if (Number.isNaN(since.getTime())) throw new InvalidInputError('since', 'must be an ISO-8601 date-time');
     return this.db.transaction(async (tx) => {
       const endpoint = await this.endpoints.findForUpdate(tx, tenantId, id);
       if (!endpoint) throw new NotFoundError('endpoint');
       if (!endpoint.enabled) throw new ConflictError('endpoint is disabled: enable it before recovering its deliveries');
-      return { deliveries: await this.endpoints.reopenFailedDeliveries(tx, id, since) };
+      const deliveries = await this.endpoints.countFailedSince(tx, id, since);
+      await recoverStep(tx, this.endpoints, id, since, null);
+      return { deliveries };
     });
   }
 

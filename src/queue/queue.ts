@@ -6,7 +6,7 @@ import { Queryable } from '../database/db';
  * deliveries: a `drain` job says "this endpoint may have due work"; the deliveries themselves
  * wait in `delivery_queue` (see worker/endpoint-driver.ts).
  */
-export const TASKS = { drain: 'drain', retention: 'retention' } as const;
+export const TASKS = { drain: 'drain', retention: 'retention', recover: 'recover' } as const;
 
 export interface DrainPayload {
   endpointId: string;
@@ -17,6 +17,28 @@ export function decodeDrainPayload(payload: unknown): DrainPayload {
   const e = (payload as { e?: unknown } | null)?.e;
   if (typeof e !== 'string' || !/^ep_[0-9a-z]{26}$/.test(e)) throw new Error(`drain job payload without an endpoint id: ${JSON.stringify(payload)?.slice(0, 100)}`);
   return { endpointId: e };
+}
+
+/** The rest of a bulk recover (POST .../endpoints/{id}/recover): failed deliveries older than `before`. */
+export interface RecoverPayload {
+  endpointId: string;
+  since: Date;
+  before: string;
+}
+
+export function decodeRecoverPayload(payload: unknown): RecoverPayload {
+  const p = (payload ?? {}) as { e?: unknown; s?: unknown; b?: unknown };
+  const since = typeof p.s === 'string' ? new Date(p.s) : new Date(NaN);
+  if (typeof p.e !== 'string' || !/^ep_[0-9a-z]{26}$/.test(p.e) || Number.isNaN(since.getTime()) || typeof p.b !== 'string' || !/^dlv_[0-9a-z]{26}$/.test(p.b)) {
+    throw new Error(`recover job payload is malformed: ${JSON.stringify(payload)?.slice(0, 100)}`);
+  }
+  return { endpointId: p.e, since, before: p.b };
+}
+
+/** Queues the next batch of a bulk recover on the caller's connection (in its transaction: durable with it). */
+export async function scheduleRecover(client: Queryable, next: RecoverPayload): Promise<void> {
+  await client.query(`select graphile_worker.add_job($1, $2::json, max_attempts := 25)`,
+    [TASKS.recover, JSON.stringify({ e: next.endpointId, s: next.since.toISOString(), b: next.before })]);
 }
 
 export const drainJobKey = (endpointIdSql: string) => `'drain:' || ${endpointIdSql}`;

@@ -1,0 +1,48 @@
+import { newId } from '../../src/common/ids';
+import { RECOVER_BATCH } from '../../src/endpoints/recover';
+import { createEndpoint, TestApp, useAppWithReceiver } from '../support/app';
+import { TestReceiver } from '../support/receiver';
+import { waitFor } from '../support/wait';
+
+/** A recover larger than one batch answers at once with the count and queues the rest durably, batch by batch. */
+describe('bulk recover', () => {
+  let app: TestApp;
+  let receiver: TestReceiver;
+  let tenantId: string;
+  const N = RECOVER_BATCH * 2 + 500;
+
+  useAppWithReceiver({ LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
+
+  it(`recovers ${N} failed deliveries: every one is delivered once, the rest of the first batch by recover jobs`, async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/bulk`, eventTypes: ['bulk.*'] });
+    const since = new Date(Date.now() - 1000);
+    const events = Array.from({ length: N }, () => newId('evt'));
+    const deliveries = Array.from({ length: N }, () => newId('dlv'));
+    await app.db.pool.query(
+      `insert into events (id, tenant_id, type, data) select e, $2, 'bulk.x', '{"n":1}' from unnest($1::text[]) e`, [events, tenantId]);
+    await app.db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
+       select d, $3, e, $4, 'bulk.x', 'failed', 8, 8 from unnest($1::text[], $2::text[]) as t(d, e)`, [deliveries, events, tenantId, ep.id]);
+    // one failed before `since`: it stays failed
+    const oldEvent = newId('evt');
+    await app.db.pool.query(`insert into events (id, tenant_id, type, data, created_at) values ($1, $2, 'bulk.x', '{}', now() - interval '1 day')`, [oldEvent, tenantId]);
+    await app.db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at) values ($1, $2, $3, $4, 'bulk.x', 'failed', now() - interval '1 day')`,
+      [newId('dlv'), tenantId, oldEvent, ep.id]);
+
+    const res = await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { body: { since: since.toISOString() } });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ deliveries: N });
+
+    await waitFor(async () => {
+      const r = await app.db.pool.query(`select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'succeeded'`, [ep.id]);
+      return r.rows[0].n === N;
+    }, 60_000, `${N} deliveries succeeded`);
+    const { rows } = await app.db.pool.query(
+      `select status, count(*)::int as n from deliveries where endpoint_id = $1 group by status order by status`, [ep.id]);
+    expect(rows.find((r) => r.status === 'failed')?.n).toBe(1);
+    expect(new Set(receiver.forPath('/bulk').map((r) => r.headers['webhook-id']))).toEqual(new Set(events));
+    const failures = await app.db.pool.query(`select count(*)::int as n from delivery_failures where endpoint_id = $1`, [ep.id]);
+    expect(failures.rows[0].n).toBe(1);
+  }, 120_000);
+});
