@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
 import { idBounds } from '../common/ids';
 import { Db, Queryable } from '../database/db';
-import { addDrainJobsSql } from '../queue/queue';
+import { addDrainJobsSql, scheduleDrains } from '../queue/queue';
+
+/** Queued attempts a delete cancels in its own transaction; the endpoint's drain cancels the rest. */
+const CANCEL_BATCH = 1000;
 
 export interface PreviousSecret {
   secret: string;
@@ -108,12 +111,24 @@ export class EndpointsRepository {
     return rows.length > 0;
   }
 
-  /** The endpoint's queued attempts leave the queue and its pending deliveries become cancelled. */
+  /**
+   * The endpoint's queued attempts leave the queue and its pending deliveries become
+   * cancelled: the first `CANCEL_BATCH` here, in the caller's transaction; a larger backlog
+   * is ended by the endpoint's drain, in batches (the drain of a deleted endpoint cancels).
+   */
   async cancelPendingDeliveries(client: PoolClient, endpointId: string): Promise<void> {
-    await client.query(
-      `with q as (delete from delivery_queue where endpoint_id = $1 returning delivery_id)
-       update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
-        where id in (select delivery_id from q) and status = 'pending'`, [endpointId]);
+    const { rows } = await client.query<{ n: number }>(
+      `with q as (
+         delete from delivery_queue where (delivery_id, attempt) in (
+           select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $2)
+         returning delivery_id
+       ), d as (
+         update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
+          where id in (select delivery_id from q) and status = 'pending'
+         returning 1
+       )
+       select (select count(*) from q)::int as n, (select count(*) from d)::int as cancelled`, [endpointId, CANCEL_BATCH]);
+    if ((rows[0]?.n ?? 0) >= CANCEL_BATCH) await scheduleDrains(client, [{ endpointId, runAt: null }]);
   }
 
   /** How many of the endpoint's deliveries since `since` are failed (what a recover will queue again). */

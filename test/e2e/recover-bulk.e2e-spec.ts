@@ -4,8 +4,8 @@ import { createEndpoint, TestApp, useAppWithReceiver } from '../support/app';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
-/** A recover larger than one batch answers at once with the count and queues the rest durably, batch by batch. */
-describe('bulk recover', () => {
+/** Bulk operations in batches: a recover or a delete larger than one batch answers at once and the rest follows durably. */
+describe('bulk recover and delete', () => {
   let app: TestApp;
   let receiver: TestReceiver;
   let tenantId: string;
@@ -44,5 +44,29 @@ describe('bulk recover', () => {
     expect(new Set(receiver.forPath('/bulk').map((r) => r.headers['webhook-id']))).toEqual(new Set(events));
     const failures = await app.db.pool.query(`select count(*)::int as n from delivery_failures where endpoint_id = $1`, [ep.id]);
     expect(failures.rows[0].n).toBe(1);
+  }, 120_000);
+
+  it(`deleting an endpoint with ${N} queued deliveries answers at once; every one ends cancelled, none is sent`, async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/gone-soon`, eventTypes: ['backlog.*'] });
+    const events = Array.from({ length: N }, () => newId('evt'));
+    const deliveries = Array.from({ length: N }, () => newId('dlv'));
+    await app.db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, 'backlog.x', '{}' from unnest($1::text[]) e`, [events, tenantId]);
+    await app.db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type) select d, $3, e, $4, 'backlog.x' from unnest($1::text[], $2::text[]) as t(d, e)`,
+      [deliveries, events, tenantId, ep.id]);
+    // due in an hour, so the only way out of the queue is the delete
+    await app.db.pool.query(
+      `insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at) select d, 1, $2, $3, now() + interval '1 hour' from unnest($1::text[]) d`,
+      [deliveries, ep.id, tenantId]);
+
+    const res = await app.request('DELETE', `/v1/tenants/${tenantId}/endpoints/${ep.id}`);
+    expect(res.status).toBe(204);
+    await waitFor(async () => {
+      const r = await app.db.pool.query(`select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'cancelled'`, [ep.id]);
+      return r.rows[0].n === N;
+    }, 60_000, `${N} deliveries cancelled`);
+    expect((await app.db.pool.query(`select count(*)::int as n from delivery_queue where endpoint_id = $1`, [ep.id])).rows[0].n).toBe(0);
+    expect((await app.db.pool.query(`select count(*)::int as n from delivery_failures where endpoint_id = $1 and status = 'cancelled'`, [ep.id])).rows[0].n).toBe(N);
+    expect(receiver.forPath('/gone-soon')).toHaveLength(0);
   }, 120_000);
 });
