@@ -68,10 +68,6 @@ function encodeRandom(bytes: Buffer): string {
   return out;
 }
 
-export function isId(value: unknown, prefix: IdPrefix): value is string {
-  return typeof value === 'string' && value.length === prefix.length + 27 && value.startsWith(`${prefix}_`);
-}
-
 /**
  * The smallest id of `prefix` made at or after `at`: ids sort by time, so a time bound is an
  * id bound, which an index on the id serves (see the delivery and event logs' filters).

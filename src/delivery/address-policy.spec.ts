@@ -1,5 +1,5 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { checkTargetUrl, createSafeLookup, isPublicAddress, normalizeHost, safeLookup } from './address-policy';
+import { checkTargetUrl, createSafeLookup, isPublicAddress, safeLookup } from './address-policy';
 
 describe('isPublicAddress', () => {
   it.each([
@@ -21,28 +21,6 @@ describe('isPublicAddress', () => {
     '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '2001:4860:4860::8888', '::ffff:8.8.8.8', '::ffff:808:808',
     '2002:808:808::1', '2001:0db9::1',
   ])('%p is public', (ip) => expect(isPublicAddress(ip)).toBe(true));
-});
-
-describe('normalizeHost', () => {
-  it.each([
-    ['2130706433', '127.0.0.1'],
-    ['0x7f000001', '127.0.0.1'],
-    ['0177.0.0.1', '127.0.0.1'],
-    ['127.1', '127.0.0.1'],
-    ['0x7f.1', '127.0.0.1'],
-    ['127.0.0.1.', '127.0.0.1'],
-    ['[::1]', '::1'],
-    ['::1', '::1'],
-    ['0:0:0:0:0:0:0:1', '::1'],
-    ['[::ffff:127.0.0.1]', '::ffff:7f00:1'],
-    ['Example.COM', 'example.com'],
-    ['example.com', 'example.com'],
-  ])('%p -> %p', (host, expected) => expect(normalizeHost(host)).toBe(expected));
-
-  it.each(['', 'a b', '256.1.1.1', 'user@example.com', 'example.com:80', 'example.com:8080', '[::1]:443', 'example.com/path', '[::1'])(
-    'rejects %p',
-    (host) => expect(normalizeHost(host)).toBeNull(),
-  );
 });
 
 describe('checkTargetUrl', () => {

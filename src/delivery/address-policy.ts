@@ -125,26 +125,6 @@ export function isPublicAddress(ip: string): boolean {
   return v6 !== null && isPublicIPv6Groups(v6);
 }
 
-/**
- * The host as a URL would see it: numeric IPv4 in any inet_aton form becomes dotted, IPv6 loses
- * its brackets and is compressed, names are lower-cased. Null when it is not a bare host.
- */
-export function normalizeHost(host: string): string | null {
-  const bracketed = isIP(host) === 6 ? `[${host}]` : host;
-  // A default port ("example.com:80") would vanish from the parsed URL, so refuse any port here.
-  if (bracketed.replace(/^\[[^\]]*\]/, '').includes(':')) return null;
-  let url: URL;
-  try {
-    url = new URL(`http://${bracketed}/`);
-  } catch {
-    return null;
-  }
-  const onlyHost =
-    url.username === '' && url.password === '' && url.port === '' && url.pathname === '/' && url.search === '' && url.hash === '';
-  if (!onlyHost || url.hostname === '' || host.includes('/')) return null;
-  return stripBrackets(url.hostname);
-}
-
 function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }

@@ -1,18 +1,10 @@
 /** An exact event type, a prefix wildcard such as `invoice.*`, or `*` for every type. */
 export const EVENT_TYPE_FILTER_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
 
-export function matchesEventType(filters: readonly string[], type: string): boolean {
-  if (filters.length === 0) return true;
-  return filters.some((filter) => {
-    if (filter === '*') return true;
-    if (filter.endsWith('.*')) return type.startsWith(filter.slice(0, -1));
-    return filter === type;
-  });
-}
-
 /**
  * The same rule in SQL, for the publish statement: `$type` is the event type parameter and
- * `event_types` the endpoint column. Keep in step with matchesEventType (tested together).
+ * `event_types` the endpoint column. Tested against PostgreSQL through the publish statement
+ * (test/e2e/sql-rules.e2e-spec.ts).
  */
 export const MATCHES_EVENT_TYPE_SQL = (typeParam: string) => `(
   cardinality(event_types) = 0

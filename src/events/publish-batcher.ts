@@ -28,11 +28,6 @@ export class PublishBatcher {
 
   constructor(private readonly events: EventsRepository) {}
 
-  async submit(request: PublishRequest): Promise<PublishOutcome> {
-    const [outcome] = await this.submitAll([request]);
-    return outcome;
-  }
-
   /** All or nothing: the requests are written by one statement. Their idempotency keys must differ. */
   submitAll(requests: PublishRequest[]): Promise<PublishOutcome[]> {
     return new Promise<PublishOutcome[]>((resolve, reject) => {

@@ -7,8 +7,6 @@ export { hmacHexSignature } from './hmac-hex';
 
 export type SignatureScheme = 'standard-webhooks' | 'hmac-sha256-hex';
 
-export const SIGNATURE_SCHEMES: readonly SignatureScheme[] = ['standard-webhooks', 'hmac-sha256-hex'];
-
 export function signatureHeaders(
   scheme: SignatureScheme,
   secrets: string[],

@@ -5,8 +5,6 @@ import { Summary, SummaryEngine, SummaryInput } from './summary.engine';
 import { PgCallRate } from './call-rate';
 import { PgSummaryStore } from './summary-store';
 
-export type { Summary, SummaryInput as EventForSummary };
-
 /**
  * The one seam the delivery path calls. Backed by SummaryEngine: the provider cascade when
  * LLM_PROVIDERS is set, the offline summariser otherwise or whenever a model cannot answer in

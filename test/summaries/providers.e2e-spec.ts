@@ -1,7 +1,7 @@
 import { AnthropicProvider } from '../../src/summaries/providers/anthropic.provider';
 import { OpenAiProvider } from '../../src/summaries/providers/openai.provider';
 import { type LlmProvider, ProviderError } from '../../src/summaries/providers/provider';
-import { parseRetryAfter } from '../../src/summaries/providers/sse-request';
+import { providerRetryAfter } from '../../src/summaries/providers/sse-request';
 import { type FakeLlmServer, type Protocol, startFakeLlmServer } from '../fakes/fake-llm-server';
 
 let fake: FakeLlmServer;
@@ -153,14 +153,14 @@ describe('openai specifics', () => {
   });
 });
 
-describe('parseRetryAfter', () => {
+describe('providerRetryAfter', () => {
   const headers = (values: Record<string, string>) => ({ get: (name: string) => values[name] ?? null });
   it('reads seconds, dates and retry-after-ms', () => {
-    expect(parseRetryAfter(headers({ 'retry-after': '3' }))).toBe(3000);
-    expect(parseRetryAfter(headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6000);
-    expect(parseRetryAfter(headers({ 'retry-after-ms': '250', 'retry-after': '3' }))).toBe(250);
-    expect(parseRetryAfter(headers({ 'retry-after': 'soon' }))).toBeUndefined();
-    expect(parseRetryAfter(headers({}))).toBeUndefined();
+    expect(providerRetryAfter(headers({ 'retry-after': '3' }))).toBe(3000);
+    expect(providerRetryAfter(headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000)).toBe(6000);
+    expect(providerRetryAfter(headers({ 'retry-after-ms': '250', 'retry-after': '3' }))).toBe(250);
+    expect(providerRetryAfter(headers({ 'retry-after': 'soon' }))).toBeUndefined();
+    expect(providerRetryAfter(headers({}))).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { fetch as undiciFetch } from 'undici';
 import { type FetchLike, ProviderError } from './provider';
+import { parseRetryAfter } from '../../delivery/retry-policy';
 
 export const defaultFetch: FetchLike = (url, init) => undiciFetch(url, init);
 
@@ -96,21 +97,17 @@ export async function streamSse(req: SseRequest): Promise<void> {
 }
 
 export function httpError(status: number, headers: { get(name: string): string | null }, now = Date.now()): ProviderError {
-  const retryAfterMs = parseRetryAfter(headers, now);
+  const retryAfterMs = providerRetryAfter(headers, now);
   // 529 is Anthropic's "overloaded"; 408/409/425 are worth another try by their definition.
   const transient = status === 408 || status === 409 || status === 425 || status === 429 || status >= 500;
   return new ProviderError(transient ? 'transient' : 'permanent', `HTTP ${status}`, { status, retryAfterMs });
 }
 
-/** `retry-after-ms` (OpenAI), else `Retry-After` in seconds or as an HTTP date. */
-export function parseRetryAfter(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
+/** `retry-after-ms` (OpenAI), else `Retry-After` read by the one strict parser (seconds or an HTTP date). */
+export function providerRetryAfter(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
   const ms = headers.get('retry-after-ms')?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return parseRetryAfter(headers.get('retry-after') ?? undefined, now) ?? undefined;
 }
 
 export function parseJsonObject(text: string): Record<string, unknown> | null {
