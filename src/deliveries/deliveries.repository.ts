@@ -78,13 +78,16 @@ function listDriver(f: DeliveryFilter): ListDriver {
   return 'tenant';
 }
 
+/** Evaluated once, before the scan: another tenant's endpoint id reads nothing (and walks nothing). */
+const OWN_ENDPOINT = 'exists (select 1 from endpoints own where own.id = $2 and own.tenant_id = $1)';
+
 /** Which rows the driving index yields, newest first; the other filters apply to them. */
 const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }> = {
   event: { from: 'deliveries x', where: 'x.event_id = $3', order: 'x.id desc' },
   pending: { from: 'delivery_queue x', where: 'x.tenant_id = $1 and x.attempt > 0', order: 'x.tenant_id desc, x.delivery_id desc' },
   ended: { from: 'delivery_failures x', where: 'x.tenant_id = $1 and x.status = $5', order: 'x.tenant_id desc, x.status desc, x.delivery_id desc' },
-  ended_endpoint: { from: 'delivery_failures x', where: 'x.endpoint_id = $2 and x.status = $5', order: 'x.endpoint_id desc, x.status desc, x.delivery_id desc' },
-  endpoint: { from: 'deliveries x', where: 'x.endpoint_id = $2', order: 'x.endpoint_id desc, x.id desc' },
+  ended_endpoint: { from: 'delivery_failures x', where: `x.endpoint_id = $2 and x.status = $5 and ${OWN_ENDPOINT}`, order: 'x.endpoint_id desc, x.status desc, x.delivery_id desc' },
+  endpoint: { from: 'deliveries x', where: `x.endpoint_id = $2 and ${OWN_ENDPOINT}`, order: 'x.endpoint_id desc, x.id desc' },
   type: { from: 'deliveries x', where: 'x.tenant_id = $1 and x.event_type = $4', order: 'x.tenant_id desc, x.event_type desc, x.id desc' },
   tenant: { from: 'deliveries x', where: 'x.tenant_id = $1', order: 'x.tenant_id desc, x.id desc' },
 };

@@ -150,6 +150,16 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
   });
 });
 
+describe('another tenant', () => {
+  it.each([['endpointId', {}], ['status=failed&endpointId', { status: 'failed' as const }]])(
+    'naming an endpoint that is not its own (%s) gets nothing, and no index is walked', async (_name, extra) => {
+      expect(await deliveries.list(other, { endpointId: endpoints[0], ...extra }, 21, null)).toEqual([]);
+      const plan = (await explainLast()) as Array<PlanNode & { 'Actual Rows'?: number }>;
+      const scans = plan.filter((n) => ['deliveries', 'delivery_failures'].includes(n['Relation Name'] ?? ''));
+      expect(scans.map((n) => n['Actual Rows'] ?? 0)).toEqual(scans.map(() => 0));
+    });
+});
+
 describe('delivery_failures follows the status', () => {
   it('a failed delivery is listed, a recovered one leaves, a cancelled one is listed again', async () => {
     const { rows } = await db.pool.query(`select id from deliveries where status = 'failed' limit 1`);
