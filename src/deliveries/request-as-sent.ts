@@ -1,8 +1,9 @@
-import { buildPayload, PayloadSummary } from '../delivery/payload';
+import { buildPayload } from '../delivery/payload';
+import type { Summary } from '../summaries/summary.engine';
 import { hmacHexSignature, standardWebhooksSignature, type SignatureScheme } from '../signing';
 
 export interface RequestSource {
-  event: { id: string; type: string; createdAt: Date; dataJson: string | null; summary: PayloadSummary | null };
+  event: { id: string; type: string; createdAt: Date; dataJson: string | null; summary: Summary | null };
   endpoint: { headers: Record<string, string>; summaries: boolean; signatureScheme: SignatureScheme; secrets: string[] };
   userAgent: string;
 }

@@ -7,7 +7,8 @@ import { SummaryService } from '../summaries/summary.service';
 import type { CancelScope } from './cancel-scope';
 import { AttemptRecord, DeliveryRepository, DueAttempt, EndpointState } from './delivery.repository';
 import { HttpSender, SendResult } from './http-sender';
-import { buildPayload, PayloadSummary } from './payload';
+import { buildPayload } from './payload';
+import type { Summary } from '../summaries/summary.engine';
 import { applyRetryAfter, honoursRetryAfter, nextRetryDelayMs, parseRetryAfter } from './retry-policy';
 
 export const USER_AGENT = 'webhook-delivery-service/0.1';
@@ -26,7 +27,7 @@ export interface PreparedAttempt {
 export class DeliveryAttemptService implements OnApplicationShutdown {
   private readonly logger = new Logger(DeliveryAttemptService.name);
   private readonly sender: HttpSender;
-  private readonly summariesInFlight = new Map<string, Promise<PayloadSummary>>();
+  private readonly summariesInFlight = new Map<string, Promise<Summary>>();
 
   constructor(
     private readonly repository: DeliveryRepository,
@@ -118,7 +119,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
   }
 
   /** One summary per event, shared by concurrent deliveries in this process and stored on the event. */
-  private summaryFor(due: DueAttempt): Promise<PayloadSummary> {
+  private summaryFor(due: DueAttempt): Promise<Summary> {
     let pending = this.summariesInFlight.get(due.event_id);
     if (!pending) {
       pending = (async () => {

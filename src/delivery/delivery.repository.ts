@@ -3,7 +3,7 @@ import { Db } from '../database/db';
 import { EndpointRow } from '../endpoints/endpoints.repository';
 import { addDrainJobsSql, scheduleDrains } from '../queue/queue';
 import { Circuit, CircuitState } from './circuit';
-import { PayloadSummary } from './payload';
+import type { Summary } from '../summaries/summary.engine';
 
 /** The endpoint as its driver needs it: where and how to send, and its limits. */
 export interface EndpointState
@@ -30,7 +30,7 @@ export interface DueAttempt {
   status: 'pending' | 'succeeded' | 'failed' | 'cancelled';
   event_type: string;
   data_json: string | null;
-  summary: PayloadSummary | null;
+  summary: Summary | null;
   event_created_at: Date;
 }
 
@@ -332,8 +332,8 @@ export class DeliveryRepository {
   }
 
   /** Stores the event's summary once; a concurrent writer's summary wins and is returned. */
-  async storeSummary(eventId: string, summary: PayloadSummary): Promise<PayloadSummary> {
-    const row = await this.db.one<{ summary: PayloadSummary }>(
+  async storeSummary(eventId: string, summary: Summary): Promise<Summary> {
+    const row = await this.db.one<{ summary: Summary }>(
       `update events set summary = coalesce(summary, $2::jsonb) where id = $1 returning summary`,
       [eventId, JSON.stringify(summary)]);
     return row?.summary ?? summary;

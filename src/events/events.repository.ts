@@ -3,6 +3,7 @@ import { idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
+import type { Summary } from '../summaries/summary.engine';
 
 export interface EventRow {
   id: string;
@@ -10,7 +11,7 @@ export interface EventRow {
   type: string;
   /** The stored text of data, exactly as published; null once expired. */
   data_json: string | null;
-  summary: { text: string; source: 'llm' | 'offline'; model: string | null } | null;
+  summary: Summary | null;
   created_at: Date;
   expired_at: Date | null;
 }

@@ -1,11 +1,7 @@
 import type { RawJson } from '../../common/raw-json';
 import { DeliveryResponse } from '../../deliveries/dto/delivery.response';
+import type { Summary } from '../../summaries/summary.engine';
 
-export interface SummaryResponse {
-  text: string;
-  source: 'llm' | 'offline';
-  model: string | null;
-}
 
 export interface PublishedEventResponse {
   id: string;
@@ -20,7 +16,7 @@ export interface EventResponse {
   /** The published text of data, spliced into the response as is; null once the payload has expired (RETENTION_DAYS). */
   data: RawJson | null;
   /** null until the first delivery computed it. */
-  summary: SummaryResponse | null;
+  summary: Summary | null;
   createdAt: string;
   expired: boolean;
 }
