@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../support/wait';
 
 /** What the fake does with one request. Scripted per request, in order; `success` when the script is empty. */
 export type FakeBehaviour =
@@ -110,11 +111,7 @@ export async function startFakeLlmServer(): Promise<FakeLlmServer> {
       requests.length = 0;
     },
     async waitForRequests(count, timeoutMs = 5000) {
-      const until = Date.now() + timeoutMs;
-      while (requests.length < count) {
-        if (Date.now() > until) throw new Error(`expected ${count} requests, got ${requests.length}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await waitFor(() => requests.length >= count, timeoutMs, `${count} requests`);
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -3,6 +3,7 @@ import { OpenAiProvider } from '../../src/summaries/providers/openai.provider';
 import { type LlmProvider, ProviderError } from '../../src/summaries/providers/provider';
 import { providerRetryAfter } from '../../src/summaries/providers/sse-request';
 import { type FakeLlmServer, type Protocol, startFakeLlmServer } from '../fakes/fake-llm-server';
+import { waitFor } from '../support/wait';
 
 let fake: FakeLlmServer;
 
@@ -163,11 +164,3 @@ describe('providerRetryAfter', () => {
     expect(providerRetryAfter(headers({}))).toBeUndefined();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

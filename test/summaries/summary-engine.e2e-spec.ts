@@ -5,6 +5,7 @@ import { type Summary, SummaryEngine, type SummaryEngineOptions, type SummaryInp
 import { PgSummaryStore, type SummaryStore } from '../../src/summaries/summary-store';
 import { type FakeLlmServer, type RecordedRequest, startFakeLlmServer } from '../fakes/fake-llm-server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { waitFor } from '../support/wait';
 
 let db: TestDatabase;
 let store: PgSummaryStore;
@@ -339,11 +340,3 @@ describe('SummaryEngine', () => {
     expect(ms).toBeLessThan(800);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
