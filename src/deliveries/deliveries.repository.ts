@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
+import type { Summary } from '../summaries/summary.engine';
 import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
 import { DeliveryStatus } from './dto/list-deliveries.dto';
 
@@ -40,7 +41,7 @@ export interface RequestSourceRow {
   event_type: string;
   event_created_at: Date;
   data_json: string | null;
-  summary: { text: string; source: 'llm' | 'offline'; model: string | null } | null;
+  summary: Summary | null;
   headers: Record<string, string>;
   summaries: boolean;
   signature_scheme: 'standard-webhooks' | 'hmac-sha256-hex';

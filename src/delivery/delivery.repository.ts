@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
 import { EndpointRow } from '../endpoints/endpoints.repository';
-import { addDrainJobsSql, scheduleDrains } from '../queue/queue';
+import { addDrainJobsSql, endQueuedDeliveries, scheduleDrains } from '../queue/queue';
 import { Circuit, CircuitState } from './circuit';
 import type { Summary } from '../summaries/summary.engine';
 
@@ -299,20 +299,9 @@ export class DeliveryRepository {
    * of any size ends in steps.
    */
   async endQueued(endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
-    const rows = await this.db.query<{ n: number }>(
-      `with q as (
-         delete from delivery_queue where (delivery_id, attempt) in (
-           select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $3)
-         returning delivery_id
-       ), d as (
-         update deliveries set status = $2, next_attempt_at = null, updated_at = now()
-          where id in (select delivery_id from q) and status = 'pending'
-         returning 1
-       )
-       select (select count(*) from q)::int as n, (select count(*) from d)::int as ended`,
-      [endpointId, status, limit]);
-    return rows[0]?.n ?? 0;
+    return endQueuedDeliveries(this.db.pool, endpointId, status, limit);
   }
+
 
   /** One attempt that cannot be made (its payload expired): it ends as failed, without a request. */
   async endOne(deliveryId: string, queueAttempt: number): Promise<void> {

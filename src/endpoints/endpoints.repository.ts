@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
 import { idBounds } from '../common/ids';
 import { Db, Queryable } from '../database/db';
-import { addDrainJobsSql, scheduleDrains } from '../queue/queue';
+import { addDrainJobsSql, endQueuedDeliveries, scheduleDrains } from '../queue/queue';
 
 /** Queued attempts a delete cancels in its own transaction; the endpoint's drain cancels the rest. */
 const CANCEL_BATCH = 1000;
@@ -117,19 +117,11 @@ export class EndpointsRepository {
    * is ended by the endpoint's drain, in batches (the drain of a deleted endpoint cancels).
    */
   async cancelPendingDeliveries(client: PoolClient, endpointId: string): Promise<void> {
-    const { rows } = await client.query<{ n: number }>(
-      `with q as (
-         delete from delivery_queue where (delivery_id, attempt) in (
-           select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $2)
-         returning delivery_id
-       ), d as (
-         update deliveries set status = 'cancelled', next_attempt_at = null, updated_at = now()
-          where id in (select delivery_id from q) and status = 'pending'
-         returning 1
-       )
-       select (select count(*) from q)::int as n, (select count(*) from d)::int as cancelled`, [endpointId, CANCEL_BATCH]);
-    if ((rows[0]?.n ?? 0) >= CANCEL_BATCH) await scheduleDrains(client, [{ endpointId, runAt: null }]);
+    if ((await endQueuedDeliveries(client, endpointId, 'cancelled', CANCEL_BATCH)) >= CANCEL_BATCH) {
+      await scheduleDrains(client, [{ endpointId, runAt: null }]);
+    }
   }
+
 
   /** How many of the endpoint's deliveries since `since` are failed (what a recover will queue again). */
   async countFailedSince(client: Queryable, endpointId: string, since: Date): Promise<number> {

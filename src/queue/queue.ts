@@ -81,3 +81,24 @@ export async function dueJobCount(client: Queryable): Promise<number> {
     `select count(*)::int as n from graphile_worker._private_jobs where is_available and run_at <= now()`);
   return rows[0]?.n ?? 0;
 }
+
+/**
+ * Ends up to `limit` of an endpoint's queued attempts without a request: they leave the queue
+ * and their pending deliveries become `status`; returns how many left. The one statement for
+ * it: the drain of a disabled or deleted endpoint and an endpoint's delete both use it.
+ */
+export async function endQueuedDeliveries(client: Queryable, endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `with q as (
+       delete from delivery_queue where (delivery_id, attempt) in (
+         select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $3)
+       returning delivery_id
+     ), d as (
+       update deliveries set status = $2, next_attempt_at = null, updated_at = now()
+        where id in (select delivery_id from q) and status = 'pending'
+       returning 1
+     )
+     select (select count(*) from q)::int as n, (select count(*) from d)::int as ended`,
+    [endpointId, status, limit]);
+  return rows[0]?.n ?? 0;
+}
