@@ -13,16 +13,23 @@ describe('bulk recover and delete', () => {
 
   useAppWithReceiver({ LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
 
+  /** N events of `type`, each with one delivery to the endpoint in `status` (failed ones with their attempts spent). */
+  async function seed(endpointId: string, type: string, status: 'failed' | 'pending'): Promise<{ events: string[]; deliveries: string[] }> {
+    const events = Array.from({ length: N }, () => newId('evt'));
+    const deliveries = Array.from({ length: N }, () => newId('dlv'));
+    const spent = status === 'failed' ? 8 : 0;
+    await app.db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, $3, '{"n":1}' from unnest($1::text[]) e`, [events, tenantId, type]);
+    await app.db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
+       select d, $3, e, $4, $5, $6, $7, $7 from unnest($1::text[], $2::text[]) as t(d, e)`,
+      [deliveries, events, tenantId, endpointId, type, status, spent]);
+    return { events, deliveries };
+  }
+
   it(`recovers ${N} failed deliveries: every one is delivered once, the rest of the first batch by recover jobs`, async () => {
     const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/bulk`, eventTypes: ['bulk.*'] });
     const since = new Date(Date.now() - 1000);
-    const events = Array.from({ length: N }, () => newId('evt'));
-    const deliveries = Array.from({ length: N }, () => newId('dlv'));
-    await app.db.pool.query(
-      `insert into events (id, tenant_id, type, data) select e, $2, 'bulk.x', '{"n":1}' from unnest($1::text[]) e`, [events, tenantId]);
-    await app.db.pool.query(
-      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
-       select d, $3, e, $4, 'bulk.x', 'failed', 8, 8 from unnest($1::text[], $2::text[]) as t(d, e)`, [deliveries, events, tenantId, ep.id]);
+    const { events } = await seed(ep.id, 'bulk.x', 'failed');
     // one failed before `since`: it stays failed
     const oldEvent = newId('evt');
     await app.db.pool.query(`insert into events (id, tenant_id, type, data, created_at) values ($1, $2, 'bulk.x', '{}', now() - interval '1 day')`, [oldEvent, tenantId]);
@@ -48,12 +55,7 @@ describe('bulk recover and delete', () => {
 
   it(`deleting an endpoint with ${N} queued deliveries answers at once; every one ends cancelled, none is sent`, async () => {
     const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/gone-soon`, eventTypes: ['backlog.*'] });
-    const events = Array.from({ length: N }, () => newId('evt'));
-    const deliveries = Array.from({ length: N }, () => newId('dlv'));
-    await app.db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, 'backlog.x', '{}' from unnest($1::text[]) e`, [events, tenantId]);
-    await app.db.pool.query(
-      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type) select d, $3, e, $4, 'backlog.x' from unnest($1::text[], $2::text[]) as t(d, e)`,
-      [deliveries, events, tenantId, ep.id]);
+    const { deliveries } = await seed(ep.id, 'backlog.x', 'pending');
     // due in an hour, so the only way out of the queue is the delete
     await app.db.pool.query(
       `insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at) select d, 1, $2, $3, now() + interval '1 hour' from unnest($1::text[]) d`,
