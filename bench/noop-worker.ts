@@ -1,6 +1,6 @@
 /**
  * Raw limit (b): graphile-worker no-op jobs/s on its own database, with the runner settings
- * src/delivery/worker.service.ts uses (concurrency, localQueue, batched completion, pool size).
+ * src/worker/worker.service.ts uses (concurrency, localQueue, batched completion, pool size).
  * Run as a child process so it has a process of its own, like the service's worker.
  * Env: NOOP_DATABASE_URL, NOOP_JOBS. Prints one JSON line and sends it over IPC.
  */

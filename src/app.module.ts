@@ -7,7 +7,7 @@ import { AppConfig, Role } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './deliveries/deliveries.module';
-import { DeliveryModule } from './delivery/delivery.module';
+import { WorkerModule } from './worker/worker.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
@@ -49,7 +49,7 @@ export class AppModule {
         DatabaseModule.forRoot(databaseUrl, worker ? 20 : 16),
         { module: DatabaseUrlModule, global: true, providers: [{ provide: 'DATABASE_URL', useValue: databaseUrl }], exports: ['DATABASE_URL'] },
         ...(api ? [AuthModule, TenantsModule, EndpointsModule, EventsModule, DeliveriesModule, PortalModule] : []),
-        ...(worker ? [DeliveryModule] : []),
+        ...(worker ? [WorkerModule] : []),
         // A worker-only process still serves /health and /metrics (its delivery and LLM figures).
         HealthModule.forRole(worker),
         MetricsModule,

@@ -38,7 +38,7 @@ export interface ProfileSummary {
   inclusiveOwnCode: ProfileRow[];
 }
 
-/** "pg", "@nestjs/core", "src/delivery/http-sender.js", "node:internal/..." or a (special) frame. */
+/** "pg", "@nestjs/core", "src/worker/http-sender.js", "node:internal/..." or a (special) frame. */
 export function moduleOf(url: string, functionName: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native)';
   const nm = url.lastIndexOf('node_modules/');

@@ -49,6 +49,11 @@ export class Db {
     return rows[0] ?? null;
   }
 
+  /** Whether the database answers at all (readiness). */
+  async ping(): Promise<void> {
+    await this.pool.query('select 1');
+  }
+
   /** Runs fn in one transaction; rolls back on any error, including one thrown by fn. */
   async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();

@@ -1,6 +1,7 @@
 import { runMigrations } from 'graphile-worker';
 import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
+import { Db } from './db';
 
 /** Applies our TypeORM migrations and graphile-worker's own schema migrations. */
 export async function migrateDatabase(url: string): Promise<void> {
@@ -21,8 +22,8 @@ export async function migrateDatabase(url: string): Promise<void> {
   await runMigrations({ connectionString: url, logger: silentLogger() });
 }
 
-export async function pendingMigrationCount(dataSource: DataSource): Promise<number> {
-  const rows: Array<{ name: string }> = await dataSource.query(`select name from typeorm_migrations`);
+export async function pendingMigrationCount(db: Db): Promise<number> {
+  const rows = await db.query<{ name: string }>(`select name from typeorm_migrations`);
   const applied = new Set(rows.map((r) => r.name));
   return ALL_MIGRATIONS.filter((m) => !applied.has(m.name)).length;
 }

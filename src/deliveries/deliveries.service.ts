@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConflictError, NotFoundError } from '../common/errors';
 import { Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
 import { TenantsRepository } from '../tenants/tenants.repository';
-import { USER_AGENT } from '../delivery/delivery-attempt.service';
+import { USER_AGENT } from '../worker/delivery-attempt.service';
 import { DeliveriesRepository, RequestSourceRow, toAttempt, toDelivery } from './deliveries.repository';
 import { requestAsSent, RequestSource } from './request-as-sent';
 import { DeliveryDetailResponse, DeliveryResponse } from './dto/delivery.response';

@@ -1,4 +1,4 @@
-import { buildPayload } from '../delivery/payload';
+import { buildPayload } from '../worker/payload';
 import { signatureHeaders } from '../signing';
 import { requestAsSent, RequestSource } from './request-as-sent';
 

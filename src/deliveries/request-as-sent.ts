@@ -1,4 +1,4 @@
-import { buildPayload } from '../delivery/payload';
+import { buildPayload } from '../worker/payload';
 import type { Summary } from '../summaries/summary.engine';
 import { hmacHexSignature, standardWebhooksSignature, type SignatureScheme } from '../signing';
 
@@ -15,7 +15,7 @@ export interface RequestAsSent {
   requestBody: string | null;
   /**
    * The body is never stored twice: it is rebuilt from the event as the sender builds it
-   * (delivery/payload.ts). true: the rebuilt body matches the signature recorded with the
+   * (worker/payload.ts). true: the rebuilt body matches the signature recorded with the
    * attempt, so it is byte for byte what was sent. false: it could not be checked (the secret
    * that signed it is gone, or no signature was recorded) and follows the endpoint's current
    * settings. The headers other than the timestamp and signature are the endpoint's current ones.

@@ -4,7 +4,7 @@ import { ConflictError, InvalidInputError, NotFoundError, TargetNotAllowedError 
 import { newId } from '../common/ids';
 import { ListQueryDto, Page, decodeCursor, pageLimit, toPage } from '../common/pagination';
 import { Db } from '../database/db';
-import { checkTargetUrl } from '../delivery/address-policy';
+import { checkTargetUrl } from '../address-policy/address-policy';
 import { generateSecret, isValidSecret } from '../signing';
 import { TenantsRepository } from '../tenants/tenants.repository';
 import { validateCustomHeaders } from './custom-headers';

@@ -1,10 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DeliveryModule } from '../delivery/delivery.module';
+import { WorkerModule } from '../worker/worker.module';
 import { HealthController } from './health.controller';
 
 @Module({})
 export class HealthModule {
   static forRole(withWorker: boolean): DynamicModule {
-    return { module: HealthModule, imports: withWorker ? [DeliveryModule] : [], controllers: [HealthController] };
+    return { module: HealthModule, imports: withWorker ? [WorkerModule] : [], controllers: [HealthController] };
   }
 }

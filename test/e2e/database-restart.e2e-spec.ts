@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { migrateDatabase } from '../../src/database/migrate';
-import { WorkerService } from '../../src/delivery/worker.service';
+import { WorkerService } from '../../src/worker/worker.service';
 import { createEndpoint, createTenant, publish, startTestAppOn, TestApp } from '../support/app';
 import { OwnPostgres } from '../support/own-postgres';
 import { TestReceiver } from '../support/receiver';

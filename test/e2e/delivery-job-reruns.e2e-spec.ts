@@ -1,4 +1,4 @@
-import { AttemptRecord, DeliveryRepository } from '../../src/delivery/delivery.repository';
+import { AttemptRecord, WorkerRepository } from '../../src/worker/worker.repository';
 import { newId } from '../../src/common/ids';
 import { createEndpoint, createTenant, getDelivery, publish, startTestApp, TestApp } from '../support/app';
 import { onlyDelivery } from '../support/deliveries';
@@ -64,7 +64,7 @@ describe('drain jobs that run twice and attempts recorded twice', () => {
       requestUrl: `${receiver.url}/twice`, responseStatus: 200, responseBody: 'ok', responseBodyEncoding: 'utf8', responseBodyTruncated: false,
       error: null, newStatus: 'succeeded', nextAttemptAt: null, outcome: 'ok',
     };
-    const repository = app.app.get(DeliveryRepository);
+    const repository = app.app.get(WorkerRepository);
     const first = await repository.recordBatch([record], 1e9);
     const second = await repository.recordBatch([{ ...record, attemptId: newId('att') }], 1e9);
     expect([...first.recorded]).toEqual([`${deliveryId}:1`]);

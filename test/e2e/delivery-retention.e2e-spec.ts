@@ -1,4 +1,4 @@
-import { RetentionService } from '../../src/delivery/retention.service';
+import { RetentionService } from '../../src/worker/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';

@@ -1,5 +1,5 @@
 import { ServerResponse } from 'node:http';
-import { DrainsService } from '../../src/delivery/drains.service';
+import { DrainsService } from '../../src/worker/drains.service';
 import { createEndpoint, createTenant, startTestApp, startTestAppOn, TestApp } from '../support/app';
 import { getEndpoint } from '../support/deliveries';
 import { ReceivedRequest, TestReceiver } from '../support/receiver';

@@ -1,7 +1,7 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { fetch as undiciFetch } from 'undici';
 import { type FetchLike, ProviderError } from './provider';
-import { parseRetryAfter } from '../../delivery/retry-policy';
+import { parseRetryAfter } from '../../common/retry-after';
 
 export const defaultFetch: FetchLike = (url, init) => undiciFetch(url, init);
 

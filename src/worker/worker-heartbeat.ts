@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Db } from '../database/db';
 import { unlockWorkers } from '../queue/queue';
+import { HeartbeatsRepository } from './heartbeats.repository';
 
 /**
  * Dead-worker recovery. graphile-worker leaves the jobs of a killed process locked for 4
@@ -13,6 +14,7 @@ export class WorkerHeartbeat {
   private readonly workerIds = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
+  private readonly heartbeats: HeartbeatsRepository;
 
   constructor(
     private readonly db: Db,
@@ -20,7 +22,9 @@ export class WorkerHeartbeat {
     private readonly deadAfterMs: number,
     /** Also on every beat: the drain leases of this process (renewed) and of dead ones (reclaimed). */
     private readonly onBeat: () => Promise<void> = async () => undefined,
-  ) {}
+  ) {
+    this.heartbeats = new HeartbeatsRepository(db);
+  }
 
   addWorkerId(id: string): void {
     this.workerIds.add(id);
@@ -43,16 +47,12 @@ export class WorkerHeartbeat {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.beating;
-    await this.db.query(`delete from worker_heartbeats where process_id = $1`, [this.processId]).catch(() => undefined);
+    await this.heartbeats.remove(this.processId).catch(() => undefined);
   }
 
   async beat(): Promise<void> {
     try {
-      await this.db.query(
-        `insert into worker_heartbeats (process_id, worker_ids, last_seen) values ($1, $2, now())
-         on conflict (process_id) do update set worker_ids = excluded.worker_ids, last_seen = now()`,
-        [this.processId, [...this.workerIds]],
-      );
+      await this.heartbeats.beat(this.processId, [...this.workerIds]);
       await this.onBeat();
       const reclaimed = await this.reclaimDead();
       if (reclaimed.length > 0) this.logger.warn({ workerIds: reclaimed.length }, 'unlocked the jobs of dead workers');
@@ -67,12 +67,7 @@ export class WorkerHeartbeat {
    * read: graphile-worker's jobs table is never scanned for this.
    */
   async reclaimDead(): Promise<string[]> {
-    const rows = await this.db.query<{ worker_id: string }>(
-      `with dead as (delete from worker_heartbeats where last_seen < now() - $1::bigint * interval '1 millisecond' returning worker_ids)
-       select distinct unnest(worker_ids) as worker_id from dead`,
-      [this.deadAfterMs],
-    );
-    const ids = [...new Set(rows.map((r) => r.worker_id))];
+    const ids = await this.heartbeats.takeDead(this.deadAfterMs);
     await unlockWorkers(this.db.pool, ids);
     return ids;
   }

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { AttemptRecorder } from './attempt-recorder';
 import { CancelScope } from './cancel-scope';
 import { DeliveryAttemptService } from './delivery-attempt.service';
-import { DeliveryRepository } from './delivery.repository';
+import { WorkerRepository } from './worker.repository';
 import { DriverContext, EndpointDriver } from './endpoint-driver';
 import { SendPool } from './send-pool';
 
@@ -35,7 +35,7 @@ export class DrainsService {
   readonly owner = `proc-${randomBytes(6).toString('hex')}`;
 
   constructor(
-    repository: DeliveryRepository,
+    repository: WorkerRepository,
     recorder: AttemptRecorder,
     attempts: DeliveryAttemptService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -5,11 +5,12 @@ import { attemptDuration, deliveryOutcomes, publishToDelivery } from '../metrics
 import { signatureHeaders } from '../signing';
 import { SummaryService } from '../summaries/summary.service';
 import type { CancelScope } from './cancel-scope';
-import { AttemptRecord, DeliveryRepository, DueAttempt, EndpointState } from './delivery.repository';
+import { AttemptRecord, WorkerRepository, DueAttempt, EndpointState } from './worker.repository';
 import { HttpSender, SendResult } from './http-sender';
 import { buildPayload } from './payload';
 import type { Summary } from '../summaries/summary.engine';
-import { applyRetryAfter, honoursRetryAfter, nextRetryDelayMs, parseRetryAfter } from './retry-policy';
+import { parseRetryAfter } from '../common/retry-after';
+import { applyRetryAfter, honoursRetryAfter, nextRetryDelayMs } from './retry-policy';
 
 export const USER_AGENT = 'webhook-delivery-service/0.1';
 
@@ -30,7 +31,7 @@ export class DeliveryAttemptService implements OnApplicationShutdown {
   private readonly summariesInFlight = new Map<string, Promise<Summary>>();
 
   constructor(
-    private readonly repository: DeliveryRepository,
+    private readonly repository: WorkerRepository,
     private readonly summaries: SummaryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {

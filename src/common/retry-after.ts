@@ -1,24 +1,7 @@
 /**
- * Delay before attempt `attemptsMade + 1`, or null once the schedule is spent: a schedule of n
- * delays allows n + 1 attempts in all. The first attempt is never delayed.
+ * The Retry-After header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. One parser for
+ * receivers (worker/retry-policy.ts) and model providers (summaries/providers).
  */
-export function nextRetryDelayMs(
-  scheduleMs: number[],
-  attemptsMade: number,
-  jitter: number,
-  random: () => number = Math.random,
-): number | null {
-  if (attemptsMade < 1) return 0;
-  if (attemptsMade > scheduleMs.length) return null;
-  const spread = Math.min(Math.max(jitter, 0), 1);
-  const factor = 1 - spread + 2 * spread * random();
-  return Math.max(0, Math.round(scheduleMs[attemptsMade - 1] * factor));
-}
-
-export function honoursRetryAfter(status: number | null): boolean {
-  return status === 429 || status === 503;
-}
-
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const IMF_FIXDATE = /^[a-z]{3}, (\d{2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) gmt$/;
 const RFC850_DATE = /^[a-z]{6,9}, (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) gmt$/;
@@ -61,10 +44,4 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   if (at === null) return null;
   const ms = at - now;
   return ms >= 0 ? ms : null;
-}
-
-/** A receiver may slow us down, up to twice the schedule, but never speed us up. */
-export function applyRetryAfter(delayMs: number, retryAfterMs: number | null): number {
-  if (retryAfterMs === null) return delayMs;
-  return Math.min(Math.max(retryAfterMs, delayMs), 2 * delayMs);
 }

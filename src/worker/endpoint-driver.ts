@@ -4,7 +4,7 @@ import { AttemptRecorder } from './attempt-recorder';
 import type { CancelScope } from './cancel-scope';
 import { admits, afterAttempt, Circuit, healthOf } from './circuit';
 import { DeliveryAttemptService, PreparedAttempt } from './delivery-attempt.service';
-import { AttemptRecord, DeliveryRepository, DueAttempt, EndpointState, QueueCursor } from './delivery.repository';
+import { AttemptRecord, WorkerRepository, DueAttempt, EndpointState, QueueCursor } from './worker.repository';
 import { SendPool } from './send-pool';
 
 /** While attempts are in flight and the queue looked empty, look again this often for new work. */
@@ -17,7 +17,7 @@ const END_BATCH = 1_000;
 const MANUAL_BATCH = 8;
 
 export interface DriverContext {
-  repository: DeliveryRepository;
+  repository: WorkerRepository;
   recorder: AttemptRecorder;
   attempts: DeliveryAttemptService;
   pool: SendPool;

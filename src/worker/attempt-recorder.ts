@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { codeOf, isDatabaseUnavailable } from '../common/domain-error.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { AttemptRecord, attemptKey, DeliveryRepository } from './delivery.repository';
+import { AttemptRecord, attemptKey, WorkerRepository } from './worker.repository';
 
 const MAX_BATCH = 200;
 const MAX_WAIT_MS = 5;
@@ -34,7 +34,7 @@ export class AttemptRecorder {
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
-    private readonly repository: DeliveryRepository,
+    private readonly repository: WorkerRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

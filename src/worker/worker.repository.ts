@@ -200,7 +200,7 @@ export const attemptKey = (deliveryId: string, queueAttempt: number) => `${deliv
 type FetchRow = EndpointState & Partial<Omit<DueAttempt, 'tenant_id'>> & { delivery_tenant_id: string | null };
 
 @Injectable()
-export class DeliveryRepository {
+export class WorkerRepository {
   constructor(private readonly db: Db) {}
 
   /** Takes the endpoint's drain lease for `owner`; null when another live process holds it (or the endpoint is gone). */

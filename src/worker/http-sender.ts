@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
-import { isPublicAddress, safeLookup } from './address-policy';
+import { isPublicAddress, safeLookup } from '../address-policy/address-policy';
 import type { CancelScope } from './cancel-scope';
 
 export interface SendResult {
