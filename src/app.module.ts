@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { DestinationStream } from 'pino';
+import { requestLogLevel } from './common/request-log-level';
 import { safeError } from './common/safe-error';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig, Role } from './config/config';
@@ -37,7 +38,7 @@ export class AppModule {
           pinoHttp: [{
             level: config.logLevel,
             autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
-            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+            customLogLevel: (_req, res, error) => requestLogLevel(res.statusCode, error !== undefined),
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["idempotency-key"]'], remove: true },
             serializers: {
               req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),

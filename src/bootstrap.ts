@@ -1,4 +1,4 @@
-import { INestApplicationContext, ValidationPipe } from '@nestjs/common';
+import { INestApplicationContext, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -12,6 +12,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { generateAdminToken } from './auth/tokens';
 import { DomainErrorFilter } from './common/domain-error.filter';
+import { QuietNestLogger } from './common/quiet-nest-logger';
 import { InvalidInputError } from './common/errors';
 import { checkCharset, findJsonProblem, JsonBodyError, scanJson } from './common/json-body';
 import { validationFailed } from './common/validation';
@@ -48,15 +49,15 @@ export async function migrateWithLock(url: string): Promise<void> {
   }
 }
 
-/** ADMIN_TOKEN, or the one kept in DATA_DIR/admin-token (generated and printed once). */
-export function resolveAdminToken(config: AppConfig, print: (line: string) => void): string {
+/** ADMIN_TOKEN, or the one kept in DATA_DIR/admin-token (generated and printed once, whatever LOG_LEVEL says). */
+export function resolveAdminToken(config: AppConfig, print: (message: string, fields: Record<string, string>) => void): string {
   if (config.adminToken) return config.adminToken;
   const file = resolve(config.dataDir, 'admin-token');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(config.dataDir, { recursive: true });
   const token = generateAdminToken();
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-  print(`Generated the admin token (kept in ${file}; shown only this once):\n\n  ${token}\n`);
+  print(`Generated the admin token, kept in ${file} and shown only this once: ${token}`, { adminToken: token, file });
   return token;
 }
 
@@ -68,7 +69,7 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
     // Publish keeps the exact text of `data` (see events/raw-json-member.ts).
     rawBody: true,
   });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(new QuietNestLogger(app.get(PinoLogger)));
   registerJsonBodyParser(app, config);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false, exceptionFactory: validationFailed }));
   app.useGlobalFilters(new DomainErrorFilter());
@@ -126,11 +127,40 @@ function registerJsonBodyParser(app: NestFastifyApplication, config: AppConfig):
  * The worker role: the delivery worker, plus /health and /metrics on WORKER_PORT when it is
  * set (a separate variable, so `start:api` and `start:worker` on one machine never compete for PORT).
  */
-export async function startWorker(config: AppConfig, databaseUrl: string): Promise<INestApplicationContext> {
+export async function startWorker(config: AppConfig, databaseUrl: string, beforeStart?: () => void): Promise<INestApplicationContext> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role: 'worker', databaseUrl }), new FastifyAdapter(), { bufferLogs: true });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(new QuietNestLogger(app.get(PinoLogger)));
   app.useGlobalFilters(new DomainErrorFilter());
-  if (config.workerPort === null) await app.init();
-  else await app.listen(config.workerPort, config.host);
+  beforeStart?.();
+  if (config.workerPort === null) {
+    await app.init();
+    return app;
+  }
+  await app.listen(config.workerPort, config.host);
+  const url = listeningUrl(app, config.host, config.workerPort);
+  new Logger('Main').log({ role: 'worker', url }, `Serving /health, /health/ready and /metrics on ${url}`);
   return app;
+}
+
+/** The URL an app listens on (the port it got when asked for port 0). */
+export function listeningUrl(app: NestFastifyApplication, host: string, port: number): string {
+  const address = app.getHttpServer().address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+}
+
+/**
+ * The start-up lines before the app starts (the worker and the address follow): the database
+ * (never its password) and, when ALLOW_PRIVATE_TARGETS is on, a warning, since it turns the
+ * SSRF protection off in every process that has it.
+ */
+export function logStartup(config: AppConfig, role: Role, database: ResolvedDatabase): void {
+  const logger = new Logger('Main');
+  const url = new URL(database.url);
+  const where = `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  const embedded = config.databaseUrl === null;
+  logger.log({ role, database: where, embedded }, embedded ? `Database: embedded PostgreSQL at ${where} (data in ${resolve(config.dataDir, 'pg')}), migrations applied` : `Database: PostgreSQL at ${where}, migrations applied`);
+  if (config.allowPrivateTargets) {
+    logger.warn({ allowPrivateTargets: true }, 'ALLOW_PRIVATE_TARGETS is on: endpoints may point at loopback, private and link-local addresses (the SSRF protection is off). For development and tests only.');
+  }
 }

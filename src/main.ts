@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { hostname } from 'node:os';
 import { ConfigError, Role, loadConfig } from './config/config';
 import { LocalDatabaseError } from './database/local-database';
-import { createHttpApp, migrateWithLock, resolveAdminToken, resolveDatabase, startWorker } from './bootstrap';
+import { createHttpApp, listeningUrl, logStartup, migrateWithLock, resolveAdminToken, resolveDatabase, startWorker } from './bootstrap';
 
 const ROLES: Record<string, Role> = { all: 'all', api: 'api', worker: 'worker' };
 
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   const role = ROLES[process.argv[2] ?? 'all'];
   if (!role) throw new ConfigError('role argument', `expected api, worker or nothing, got "${process.argv[2]}"`);
   const config = loadConfig();
-  config.adminToken = resolveAdminToken(config, (line) => process.stdout.write(`${line}\n`));
+  config.adminToken = resolveAdminToken(config, printLine);
   const database = await resolveDatabase(config);
   await migrateWithLock(database.url);
 
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   };
 
   if (role === 'worker') {
-    const app = await startWorker(config, database.url);
+    const app = await startWorker(config, database.url, () => logStartup(config, role, database));
     onSignals(async () => {
       await app.close();
       await stopEmbedded();
@@ -27,15 +28,22 @@ async function main(): Promise<void> {
     return;
   }
   const app = await createHttpApp(config, role, database.url);
+  logStartup(config, role, database);
   await app.listen(config.port, config.host);
-  const address = app.getHttpServer().address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  new Logger('Main').log({ role, url, docs: `${url}/docs` }, `listening on ${url}`);
+  const url = listeningUrl(app, config.host, config.port);
+  new Logger('Main').log({ role, url, docs: `${url}/docs` }, `Listening on ${url} (OpenAPI UI at ${url}/docs)`);
   onSignals(async () => {
     await app.close();
     await stopEmbedded();
   });
+}
+
+/**
+ * A JSON line like pino's, written before the app (and its logger) exists: the generated admin
+ * token is shown once, so it is printed at any LOG_LEVEL.
+ */
+function printLine(msg: string, fields: Record<string, string>): void {
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, hostname: hostname(), context: 'Main', ...fields, msg })}\n`);
 }
 
 /**
