@@ -1,44 +1,50 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { idAtOrAfter } from '../common/ids';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { Db } from '../database/db';
+import { EXPIRING, ExpiringTable, RetentionRepository } from './retention.repository';
 
 const BATCH = 1000;
+const DAY_MS = 86_400_000;
+/** An id's time may precede its row's created_at by this much (src/common/ids.ts): never expire early. */
+const ID_LAG_MS = 60_000;
 
 /**
  * Deletes event payloads and response bodies older than RETENTION_DAYS in batches; the rows
- * of the delivery log stay, marked expired. Also drops spent idempotency keys and model-call rate windows.
+ * of the delivery log stay, marked expired. Ids sort by time, so "older than" is an id range:
+ * each run walks the primary key from where the last one stopped (retention_marks) to the
+ * horizon, 1,000 rows a transaction, and never scans either table. Also drops spent
+ * idempotency keys and model-call rate windows.
  */
 @Injectable()
 export class RetentionService {
   private readonly logger = new Logger(RetentionService.name);
 
   constructor(
-    private readonly db: Db,
+    private readonly retention: RetentionRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async run(): Promise<{ events: number; attempts: number }> {
-    const days = this.config.retentionDays;
-    const events = await this.inBatches(
-      `update events set data = null, expired_at = now()
-        where id in (select id from events where expired_at is null and created_at < now() - $1::int * interval '1 day' limit ${BATCH})`,
-      [days]);
-    const attempts = await this.inBatches(
-      `update attempts set response_body = null, expired_at = now()
-        where id in (select id from attempts where expired_at is null and started_at < now() - $1::int * interval '1 day' limit ${BATCH})`,
-      [days]);
-    await this.db.query(`delete from idempotency_keys where created_at < now() - interval '24 hours'`);
-    await this.db.query(`delete from llm_rate_windows where window_start < now() - interval '2 minutes'`);
+  async run(now = new Date()): Promise<{ events: number; attempts: number }> {
+    const horizon = new Date(now.getTime() - this.config.retentionDays * DAY_MS - ID_LAG_MS);
+    const events = await this.expire('events', horizon);
+    const attempts = await this.expire('attempts', horizon);
+    await this.retention.deleteSpentIdempotencyKeys();
+    await this.retention.deleteOldCallRateWindows();
     if (events + attempts > 0) this.logger.log({ events, attempts }, 'expired old payloads');
     return { events, attempts };
   }
 
-  private async inBatches(sql: string, params: unknown[]): Promise<number> {
+  private async expire(table: ExpiringTable, horizon: Date): Promise<number> {
+    const before = idAtOrAfter(EXPIRING[table].prefix, horizon);
+    let after = await this.retention.mark(table);
     let total = 0;
-    for (;;) {
-      const result = await this.db.pool.query(sql, params);
-      total += result.rowCount ?? 0;
-      if ((result.rowCount ?? 0) < BATCH) return total;
+    while (after < before) {
+      const { last, expired } = await this.retention.expireBatch(table, after, before, BATCH);
+      total += expired;
+      // The mark moves with every batch, so a run cut short resumes where it stopped.
+      after = last ?? before;
+      await this.retention.setMark(table, after);
     }
+    return total;
   }
 }

@@ -1,7 +1,12 @@
+import { idAtOrAfter } from '../../src/common/ids';
 import { RetentionService } from '../../src/worker/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SPEC §8: old payloads and response bodies go; the delivery log stays, marked expired. */
 describe('retention', () => {
@@ -17,16 +22,18 @@ describe('retention', () => {
   it('expires old event data and response bodies, keeps the log rows, and refuses to retry an expired event', async () => {
     await createEndpoint(app, tenantId, { url: `${receiver.url}/keep`, eventTypes: ['ret.*'] });
     const old = await publish(app, tenantId, 'ret.old', { email: 'someone@example.com', amount: 5 });
-    const fresh = await publish(app, tenantId, 'ret.fresh', { amount: 6 });
     const oldD = await onlyDelivery(app, tenantId, old.id);
-    const freshD = await onlyDelivery(app, tenantId, fresh.id);
     await waitForStatus(app, tenantId, oldD.id, 'succeeded');
+    // Retention goes by the time in the ids: everything made before `between` is 30 days old
+    // when the run's clock says `between` + 30 days.
+    const between = Date.now();
+    await sleep(5);
+    const fresh = await publish(app, tenantId, 'ret.fresh', { amount: 6 });
+    const freshD = await onlyDelivery(app, tenantId, fresh.id);
     await waitForStatus(app, tenantId, freshD.id, 'succeeded');
+    const runAt = new Date(between + 30 * DAY + MINUTE);
 
-    await app.db.pool.query(`update events set created_at = now() - interval '31 days' where id = $1`, [old.id]);
-    await app.db.pool.query(`update attempts set started_at = now() - interval '31 days' where delivery_id = $1`, [oldD.id]);
-
-    const result = await app.app.get(RetentionService).run();
+    const result = await app.app.get(RetentionService).run(runAt);
     expect(result).toEqual({ events: 1, attempts: 1 });
 
     const oldEvent = (await app.request('GET', `/v1/tenants/${tenantId}/events/${old.id}`)).body;
@@ -54,7 +61,13 @@ describe('retention', () => {
     expect(freshRetry.status).toBe(202);
 
     // Running again finds nothing more to do.
-    expect(await app.app.get(RetentionService).run()).toEqual({ events: 0, attempts: 0 });
+    expect(await app.app.get(RetentionService).run(runAt)).toEqual({ events: 0, attempts: 0 });
+    // It resumes from its marks: nothing below them is read again.
+    const marks = await app.db.pool.query(`select name, expired_before from retention_marks order by name`);
+    expect(marks.rows).toEqual([
+      { name: 'attempts', expired_before: idAtOrAfter('att', new Date(between)) },
+      { name: 'events', expired_before: idAtOrAfter('evt', new Date(between)) },
+    ]);
   });
 
   it('a pending delivery of an expired event ends failed without a request', async () => {
@@ -63,8 +76,7 @@ describe('retention', () => {
     expect(event.deliveries).toBe(0);
     // Simulate a delivery still queued when its event expired: enable, expire, then queue it.
     await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/enable`);
-    await app.db.pool.query(`update events set created_at = now() - interval '31 days' where id = $1`, [event.id]);
-    await app.app.get(RetentionService).run();
+    expect((await app.app.get(RetentionService).run(new Date(Date.now() + 31 * DAY))).events).toBeGreaterThanOrEqual(1);
     const { rows } = await app.db.pool.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
        values ('dlv_' || substr($1, 5), $2, $1, $3, 'late.one', now()) returning id`, [event.id, tenantId, ep.id]);
