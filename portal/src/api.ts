@@ -105,6 +105,8 @@ export interface Attempt {
   /** As sent, signature included; absent on attempts recorded before requests were kept. */
   requestHeaders?: Record<string, string> | null;
   requestBody?: string | null;
+  /** true: the body shown matches the signature recorded with the attempt (byte for byte as sent); false: rebuilt, unchecked. */
+  requestVerified?: boolean;
   responseStatus: number | null;
   responseBody: string | null;
   responseBodyEncoding: 'utf8' | 'base64' | null;

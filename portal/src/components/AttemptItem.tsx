@@ -20,6 +20,7 @@ export function AttemptItem({ attempt, open }: { attempt: Attempt; open: boolean
         <div class="attempt-body">
           <section aria-label={`Attempt ${attempt.number}: request`}>
             <h3>Request</h3>
+            <RequestProvenance attempt={attempt} />
             <p class="break">
               <span class="label">POST</span> <code>
                 <Url url={attempt.requestUrl} />
@@ -64,6 +65,23 @@ export function AttemptItem({ attempt, open }: { attempt: Attempt; open: boolean
         </div>
       </details>
     </li>
+  );
+}
+
+/**
+ * The body is not stored per attempt: the server rebuilds it from the event and checks it
+ * against the signature recorded with the attempt (`requestVerified`). Say which one this is.
+ */
+function RequestProvenance({ attempt }: { attempt: Attempt }) {
+  if (attempt.requestBody === undefined || attempt.requestBody === null) return null;
+  const verified = attempt.requestVerified === true;
+  return (
+    <p class={verified ? 'note note-ok' : 'note'} data-testid="request-verified" data-verified={verified ? 'true' : 'false'}>
+      {verified
+        ? 'Exactly as sent: the body matches the signature recorded with this attempt.'
+        : 'Reconstructed: the body is rebuilt from the event and could not be checked against the signature recorded with this attempt (no signature was recorded, or the secret that signed it is gone), so it may differ from what was sent.'}{' '}
+      Headers other than the timestamp and the signature are the endpoint's current ones.
+    </p>
   );
 }
 
