@@ -1,13 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppWithReceiver, createEndpoint, useAppWithReceiver } from '../support/app';
 import { waitForDelivery } from '../support/deliveries';
+import { ensurePortalBuilt } from '../support/portal-build';
 
-const ROOT = join(__dirname, '..', '..');
-if (!existsSync(join(ROOT, 'dist', 'portal', 'index.html'))) {
-  execFileSync('npm', ['run', 'build:portal'], { cwd: ROOT, stdio: 'ignore' });
-}
+ensurePortalBuilt();
 
 describe('the portal page and the explanation stream (SPEC §11)', () => {
   let ctx: AppWithReceiver;
