@@ -11,6 +11,12 @@ describe('isPublicAddress', () => {
     '64:ff9b::1.2.3.4', '64:ff9b::a00:1',
     '::ffff:127.0.0.1', '::ffff:7f00:1', '::FFFF:10.0.0.1', '::ffff:a9fe:a9fe', '::127.0.0.1', '::7f00:1',
     '0:0:0:0:0:ffff:c0a8:0101', '2002:7f00:1::1', '2001::1',
+    // forms a hand-written parser tends to miss
+    '::ffff:0.0.0.0', '::ffff:100.64.0.1', '::ffff:169.254.169.254', '0:0:0:0:0:0:0:1', '0000::0001', '::0:1',
+    'FE80::1', 'fe80::1%25eth0', 'fe80:0:0:0:abcd::1%1', 'fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'fc00::1',
+    '2001:db8:ffff::1', '2001:DB8::1', '3fff::1', '3fff:fff:ffff::1', '64:ff9b::7f00:1', '64:ff9b::8.8.8.8',
+    '64:ff9b:1::1', '2002:a9fe:a9fe::', '2002:c0a8:101::1', '::ffff:0:7f00:1', '2001:2::1', '2001:20::1',
+    '100::1', 'fec0::1', 'ff0e::1', '5f00::1', '192.88.99.1',
     'not-an-ip', '', '1.2.3', '1.2.3.4.5', '01.2.3.4', '256.1.1.1', ':::1', '1::2::3',
   ])('%p is not public', (ip) => expect(isPublicAddress(ip)).toBe(false));
 
@@ -20,6 +26,8 @@ describe('isPublicAddress', () => {
     '192.169.0.1', '198.17.255.255', '198.20.0.1', '203.0.114.1', '223.255.255.255',
     '2606:4700:4700::1111', '2a00:1450:4001:80b::200e', '2001:4860:4860::8888', '::ffff:8.8.8.8', '::ffff:808:808',
     '2002:808:808::1', '2001:0db9::1',
+    // globally reachable special ranges (AS112, AMT relays) and a mapped form written in full
+    '192.175.48.1', '192.52.193.1', '2620:4f:8000::1', '0:0:0:0:0:ffff:0808:0808', '::FFFF:8.8.8.8',
   ])('%p is public', (ip) => expect(isPublicAddress(ip)).toBe(true));
 });
 
@@ -38,6 +46,15 @@ describe('checkTargetUrl', () => {
     ['http://169.254.169.254/latest/meta-data/', 'url host is a non-public address (169.254.169.254)'],
     ['http://100.64.0.1/', 'url host is a non-public address (100.64.0.1)'],
     ['http://[fd00::1]/', 'url host is a non-public address (fd00::1)'],
+    ['http://[::ffff:7f00:1]/', 'url host is a non-public address (::ffff:7f00:1)'],
+    ['http://[::]/', 'url host is a non-public address (::)'],
+    ['http://[fc00::1]/', 'url host is a non-public address (fc00::1)'],
+    ['http://[fe80::1]/', 'url host is a non-public address (fe80::1)'],
+    ['http://[2001:db8::1]/', 'url host is a non-public address (2001:db8::1)'],
+    ['http://[64:ff9b::7f00:1]/', 'url host is a non-public address (64:ff9b::7f00:1)'],
+    ['http://[::ffff:169.254.169.254]/', 'url host is a non-public address (::ffff:a9fe:a9fe)'],
+    ['http://100.127.255.254/', 'url host is a non-public address (100.127.255.254)'],
+    ['http://0/', 'url host is a non-public address (0.0.0.0)'],
     ['http://0.0.0.0/', 'url host is a non-public address (0.0.0.0)'],
     ['https://10.1.2.3/', 'url host is a non-public address (10.1.2.3)'],
     ['http://localhost:3000/', 'url host is localhost'],

@@ -1,7 +1,21 @@
+/**
+ * Which addresses a webhook may be sent to: public unicast only.
+ *
+ * The classification is ipaddr.js's, not ours. Node's `net.BlockList` is built in but knows no
+ * ranges: we would list every IANA special-purpose block ourselves and keep that list current,
+ * and still unwrap the IPv6 forms that carry an IPv4 address by hand. ipaddr.js (already in the
+ * tree under Fastify's proxy-addr, no install scripts) is kept current with the IANA registries
+ * (it lists 3fff::/20, documentation since RFC 9637, which our hand-written table missed), names
+ * each range, reads zone ids (fe80::1%eth0) and unwraps IPv4-mapped addresses. What stays here is policy: which of its ranges we allow, and
+ * the embedded IPv4 of 6to4 and IPv4-compatible addresses, checked like the address itself.
+ * Textual validity is Node's `isIP` (dotted quad only): ipaddr.js would also read "1.2.3",
+ * "0x7f.1" and "01.2.3.4", which a resolver answer never is and a URL parser has normalised.
+ */
 import dns from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import type { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 export type TargetCheck = { ok: true } | { ok: false; reason: string };
 
@@ -9,120 +23,40 @@ export interface CheckTargetOptions {
   lookup?: (host: string) => Promise<string[]>;
 }
 
-type Cidr4 = readonly [base: number, prefix: number];
+/**
+ * ipaddr.js ranges that are globally reachable (IANA "Globally Reachable: True"): AS112 and
+ * AMT relays are anycast services on the public internet. Everything else it names (private,
+ * loopback, link-local, CGNAT, multicast, broadcast, unspecified, reserved and documentation,
+ * benchmarking, unique-local, NAT64 64:ff9b::/96, Teredo, ORCHID) is refused.
+ */
+const PUBLIC_IPV4: ReadonlySet<string> = new Set<ReturnType<ipaddr.IPv4['range']>>(['unicast', 'as112', 'amt']);
+const PUBLIC_IPV6: ReadonlySet<string> = new Set<ReturnType<ipaddr.IPv6['range']>>(['unicast', 'as112v6', 'amt']);
 
-function cidr4(dotted: string, prefix: number): Cidr4 {
-  const value = parseIPv4(dotted);
-  if (value === null) throw new Error(`bad CIDR base ${dotted}`);
-  return [value, prefix];
+function ipv4At(parts: number[], at: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([parts[at] >> 8, parts[at] & 0xff, parts[at + 1] >> 8, parts[at + 1] & 0xff]);
 }
 
-const NON_PUBLIC_IPV4: readonly Cidr4[] = [
-  cidr4('0.0.0.0', 8),
-  cidr4('10.0.0.0', 8),
-  cidr4('100.64.0.0', 10),
-  cidr4('127.0.0.0', 8),
-  cidr4('169.254.0.0', 16),
-  cidr4('172.16.0.0', 12),
-  cidr4('192.0.0.0', 24),
-  cidr4('192.0.2.0', 24),
-  cidr4('192.168.0.0', 16),
-  cidr4('198.18.0.0', 15),
-  cidr4('198.51.100.0', 24),
-  cidr4('203.0.113.0', 24),
-  cidr4('224.0.0.0', 4),
-  // 240.0.0.0/4 also covers the limited broadcast address 255.255.255.255.
-  cidr4('240.0.0.0', 4),
-];
-
-function parseIPv4(ip: string): number | null {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
-  }
-  return value;
+function isPublicIPv4(address: ipaddr.IPv4): boolean {
+  return PUBLIC_IPV4.has(address.range());
 }
 
-function inCidr4(value: number, [base, prefix]: Cidr4): boolean {
-  const size = 2 ** (32 - prefix);
-  return Math.floor(value / size) === Math.floor(base / size);
-}
-
-function isPublicIPv4Value(value: number): boolean {
-  return !NON_PUBLIC_IPV4.some((range) => inCidr4(value, range));
-}
-
-/** Eight 16-bit groups, or null when `ip` is not an IPv6 address. */
-function parseIPv6(ip: string): number[] | null {
-  const zone = ip.indexOf('%');
-  let text = zone === -1 ? ip : ip.slice(0, zone);
-  const tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (lastColon !== -1 && text.includes('.', lastColon)) {
-    const v4 = parseIPv4(text.slice(lastColon + 1));
-    if (v4 === null) return null;
-    tail.push(Math.floor(v4 / 0x10000), v4 % 0x10000);
-    text = text.slice(0, lastColon + 1);
-    // Keep "::" intact when the IPv4 part follows it directly ("::1.2.3.4").
-    if (!text.endsWith('::')) text = text.slice(0, -1);
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const parseGroups = (part: string): number[] | null => {
-    if (part === '') return [];
-    const groups = part.split(':');
-    if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return null;
-    return groups.map((g) => parseInt(g, 16));
-  };
-  const head = parseGroups(halves[0]);
-  const rest = halves.length === 2 ? parseGroups(halves[1]) : [];
-  if (head === null || rest === null) return null;
-  const explicit = head.length + rest.length + tail.length;
-  if (halves.length === 2) {
-    if (explicit > 7) return null;
-    return [...head, ...new Array<number>(8 - explicit).fill(0), ...rest, ...tail];
-  }
-  return explicit === 8 ? [...head, ...tail] : null;
-}
-
-function embeddedIPv4(groups: number[], at: number): number {
-  return groups[at] * 0x10000 + groups[at + 1];
-}
-
-function isPublicIPv6Groups(g: number[]): boolean {
-  const firstSixZero = g.slice(0, 6).every((x) => x === 0);
-  if (firstSixZero) {
-    // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d.
-    if (g[6] === 0 && g[7] <= 1) return false;
-    return isPublicIPv4Value(embeddedIPv4(g, 6));
-  }
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return isPublicIPv4Value(embeddedIPv4(g, 6));
-  }
+function isPublicIPv6(address: ipaddr.IPv6): boolean {
+  const range = address.range();
+  if (range === 'ipv4Mapped') return isPublicIPv4(address.toIPv4Address());
   // 6to4 routes to the IPv4 address in bits 16-47.
-  if (g[0] === 0x2002) return isPublicIPv4Value(embeddedIPv4(g, 1));
-  // Only 2000::/3 is allocated global unicast; this refuses ::/8 leftovers, 64:ff9b::/96 (NAT64),
-  // 100::/64, fc00::/7, fe80::/10, fec0::/10 and ff00::/8 in one rule.
-  if ((g[0] & 0xe000) !== 0x2000) return false;
-  if (g[0] === 0x2001) {
-    if (g[1] === 0x0db8) return false; // documentation
-    if (g[1] === 0x0000) return false; // Teredo tunnels to an obfuscated IPv4 address
-    if (g[1] === 0x0002 && g[2] === 0) return false; // benchmarking 2001:2::/48
-    if ((g[1] & 0xffe0) === 0x0020 || (g[1] & 0xfff0) === 0x0010) return false; // ORCHID
-  }
-  return true;
+  if (range === '6to4') return isPublicIPv4(ipv4At(address.parts, 1));
+  if (!PUBLIC_IPV6.has(range)) return false;
+  const p = address.parts;
+  // The deprecated IPv4-compatible ::a.b.c.d (ipaddr.js calls it unicast) reaches that IPv4 address.
+  if (p.slice(0, 6).every((x) => x === 0)) return isPublicIPv4(ipv4At(p, 6));
+  // Only 2000::/3 is allocated global unicast; ipaddr.js calls the unassigned rest unicast too.
+  return (p[0] & 0xe000) === 0x2000;
 }
 
 export function isPublicAddress(ip: string): boolean {
-  const v4 = parseIPv4(ip);
-  if (v4 !== null) return isPublicIPv4Value(v4);
-  const v6 = parseIPv6(ip);
-  return v6 !== null && isPublicIPv6Groups(v6);
+  if (isIP(ip) === 0 || !ipaddr.isValid(ip)) return false;
+  const address = ipaddr.parse(ip);
+  return address instanceof ipaddr.IPv4 ? isPublicIPv4(address) : isPublicIPv6(address);
 }
 
 function stripBrackets(hostname: string): string {
