@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { idBounds } from '../common/ids';
+import { deliveryIdSql, idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
@@ -22,16 +22,11 @@ export interface EventFilter {
   until?: string;
 }
 
-const B32 = `'0123456789abcdefghjkmnpqrstvwxyz'`;
-const b32Digit = (expr: string) => `substr(${B32}, ((${expr}) % 32)::int + 1, 1)`;
-
 /**
  * Publish a batch in ONE statement: idempotency keys, events, one delivery per matching
  * enabled endpoint, its queued first attempt and a drain job per endpoint all commit together
  * or not at all.
- * Delivery ids derive from the event id (its time part, the last 13 of its random characters,
- * which are the ones that differ between ids made in one millisecond, and a 3-character
- * index), so they stay unique and time-sortable without a round trip. A row whose tenant
+ * Delivery ids derive from the event id (deliveryIdSql). A row whose tenant
  * does not exist, or whose idempotency key was used in the last 24 h, writes nothing.
  */
 const PUBLISH_BATCH_SQL = `
@@ -62,7 +57,7 @@ with input as (
    where (a.only_endpoint is null and ${MATCHES_EVENT_TYPE_SQL('a.type')}) or e.id = a.only_endpoint
 ), dl as (
   insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
-  select 'dlv_' || substr(event_id, 5, 10) || substr(event_id, 18, 13) || ${b32Digit('rn / 1024')} || ${b32Digit('rn / 32')} || ${b32Digit('rn')},
+  select ${deliveryIdSql('event_id', 'rn')},
          tenant_id, event_id, endpoint_id, type, now()
     from eps
   returning id, event_id, endpoint_id, tenant_id

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { newId } from '../../src/common/ids';
+import { deliveryIdSql, idAtOrAfter, newId } from '../../src/common/ids';
 import { Db } from '../../src/database/db';
 import { EventsRepository } from '../../src/events/events.repository';
 import { CLOSED, type Circuit } from '../../src/worker/circuit';
@@ -264,5 +264,28 @@ describe('the circuit as stored', () => {
     expect(await repo.acquire(endpointId, 'owner-b', 10_000)).toMatchObject({
       circuit_state: 'closed', circuit_opened_at: null, circuit_next_probe_at: null, circuit_failures: 0, circuit_step: 0,
     });
+  });
+});
+
+describe('delivery ids made in SQL from the event id (deliveryIdSql)', () => {
+  it('keep the event time, are unique per index and sort like the index, in the id layout', async () => {
+    const eventId = newId('evt');
+    const { rows } = await db.pool.query<{ id: string }>(
+      `select ${deliveryIdSql('$1::text', 'n')} as id from generate_series(0, 1499) n order by n`, [eventId]);
+    const ids = rows.map((r) => r.id);
+    expect(new Set(ids).size).toBe(1500);
+    expect([...ids].sort()).toEqual(ids);
+    for (const id of [ids[0], ids[1499]]) expect(id).toMatch(/^dlv_[0-9a-hjkmnp-tv-z]{26}$/);
+    expect(ids[0].slice(4, 14)).toBe(eventId.slice(4, 14));
+    expect(ids[0].slice(14, 27)).toBe(eventId.slice(-13));
+    // an id's time is the event's: the log's time bounds find it
+    expect(ids[0] >= idAtOrAfter('dlv', new Date(Date.now() - 60_000))).toBe(true);
+  });
+
+  it('differ between events made in the same millisecond', async () => {
+    const a = newId('evt');
+    const b = newId('evt');
+    const { rows } = await db.pool.query<{ a: string; b: string }>(`select ${deliveryIdSql('$1::text', '0')} as a, ${deliveryIdSql('$2::text', '0')} as b`, [a, b]);
+    expect(rows[0].a).not.toBe(rows[0].b);
   });
 });
