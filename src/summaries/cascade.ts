@@ -46,6 +46,16 @@ export interface CascadeRequest {
   deadlineAt?: number;
   /** Waits until `provider` may be called (its cluster-wide rate); rejects once `signal` aborts. */
   beforeCall?(provider: LlmProvider): Promise<void>;
+  /**
+   * Streaming: each piece of reply text as it arrives. Once one piece went out, the reply
+   * cannot be taken back, so a failure after it ends the cascade (`interrupted`) instead of
+   * trying again or moving to the next provider.
+   */
+  onDelta?(text: string, provider: LlmProvider): void;
+  /** Per-request overrides of the cascade's call timeout and length limit, and of the providers' idle timeout. */
+  callTimeoutMs?: number;
+  maxChars?: number;
+  idleTimeoutMs?: number;
 }
 
 export interface TokenSpend {
@@ -61,11 +71,19 @@ export interface CascadeResult {
   spent: TokenSpend;
 }
 
-export type CascadeFailureReason = 'aborted' | 'all-failed' | 'circuit-open' | 'no-providers';
+export type CascadeFailureReason = 'aborted' | 'all-failed' | 'circuit-open' | 'no-providers' | 'interrupted';
 
 export class CascadeError extends Error {
   override readonly name = 'CascadeError';
-  constructor(readonly reason: CascadeFailureReason, readonly spent: TokenSpend, message: string) {
+  constructor(
+    readonly reason: CascadeFailureReason,
+    readonly spent: TokenSpend,
+    message: string,
+    /** The model whose streamed reply broke off (`interrupted`), or that was streaming when aborted. */
+    readonly model: string | null = null,
+    /** The provider's failure kind when `interrupted`. */
+    readonly kind: ProviderError['kind'] | null = null,
+  ) {
     super(message);
   }
 }
@@ -121,27 +139,42 @@ export class SummaryCascade {
         }
         const started = performance.now();
         const inputChars = req.system.length + req.user.length;
+        const maxChars = req.maxChars ?? this.options.maxChars;
+        let streamed = false;
+        let streamedChars = 0;
+        const onDelta = req.onDelta;
         let completion: Completion;
         try {
           completion = await provider.complete({
             system: req.system,
             user: req.user,
-            maxChars: this.options.maxChars,
-            signal: AbortSignal.any([req.signal, AbortSignal.timeout(this.options.callTimeoutMs)]),
+            maxChars,
+            signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.callTimeoutMs ?? this.options.callTimeoutMs)]),
+            idleTimeoutMs: req.idleTimeoutMs,
+            onDelta: onDelta && ((text) => {
+              streamed = true;
+              streamedChars += text.length;
+              onDelta(text, provider);
+            }),
           });
         } catch (caught) {
           const seconds = (performance.now() - started) / 1000;
           const error = caught instanceof ProviderError ? caught : new ProviderError('transient', String(caught), { cause: caught });
           if (error.status === undefined) spent.input += estimateTokens(inputChars); // it reached the model, maybe billed
-          if (error.kind === 'too-long') spent.output += estimateTokens(this.options.maxChars);
+          if (error.kind === 'too-long') spent.output += estimateTokens(maxChars);
           // Our own deadline or shutdown is not the provider's fault: no circuit strike.
           if (req.signal.aborted) {
+            if (streamed) spent.output += estimateTokens(streamedChars);
             this.hooks.onCall?.(provider, 'aborted', seconds, null);
-            throw new CascadeError('aborted', spent, `aborted: ${String(req.signal.reason)}`);
+            throw new CascadeError('aborted', spent, `aborted: ${String(req.signal.reason)}`, streamed ? provider.model : null);
           }
           this.hooks.onCall?.(provider, error.kind, seconds, null);
           errors.push(`${provider.name}: ${error.kind} ${error.message}`);
           if (error.kind !== 'too-long') this.recordFailure(provider.name);
+          if (streamed) {
+            if (error.kind !== 'too-long') spent.output += estimateTokens(streamedChars);
+            throw new CascadeError('interrupted', spent, errors.join('; '), provider.model, error.kind);
+          }
           const retryable = error.kind === 'transient' || error.kind === 'incomplete';
           if (!retryable || attempt === this.options.maxAttemptsPerProvider || this.isOpen(provider.name)) break;
           const delay = this.backoff(attempt, error.retryAfterMs);
@@ -157,6 +190,7 @@ export class SummaryCascade {
           // A reply we cannot use is the model's answer, not an outage: next provider, no circuit strike.
           this.hooks.onCall?.(provider, 'invalid', seconds, completion);
           errors.push(`${provider.name}: invalid output`);
+          if (streamed) throw new CascadeError('interrupted', spent, errors.join('; '), provider.model);
           break;
         }
         this.hooks.onCall?.(provider, 'success', seconds, completion);

@@ -8,7 +8,7 @@ import type { FetchLike, LlmProvider } from './providers/provider';
 import type { CallRate } from './call-rate';
 import { FairLimiter } from './fair-limiter';
 import { redact } from './redaction';
-import { llmCallDuration, llmCalls, llmTokens, summaryCacheHits, summaryFallbacks } from './summary.metrics';
+import { explainOutcomes, llmCallDuration, llmCalls, llmTokens, summaryCacheHits, summaryFallbacks } from './summary.metrics';
 import { summaryCacheKey, type SummaryStore } from './summary-store';
 
 export interface SummaryInput {
@@ -39,6 +39,39 @@ export interface SummaryEngineOptions {
   /** LLM_REQUESTS_PER_MINUTE across processes; absent = no limit. */
   callRate?: CallRate;
 }
+
+/** One streamed model answer (the delivery explanation): the prompt is the caller's, the limits are the summaries'. */
+export interface StreamRequest {
+  tenantId: string;
+  /** Names the request in error logs (a delivery id); never data. */
+  logId: string;
+  /** Fixed instructions; never carries untrusted data. */
+  system: string;
+  /** The untrusted data, redacted and fenced by the caller. */
+  user: string;
+  /** The caller's end (the client closed the connection): aborts the provider request. */
+  signal: AbortSignal;
+  /** No text by then (budget, limiter, retries and the first byte included): offline instead. */
+  firstTokenMs: number;
+  /** Longest single provider call, request to terminal event. */
+  callTimeoutMs: number;
+  /** No bytes from the provider for this long aborts the call. */
+  idleTimeoutMs: number;
+  /** The reply is cut off past this many characters. */
+  maxChars: number;
+  /** Each piece of reply text, as it arrives. */
+  onDelta(text: string): void;
+}
+
+export type StreamFallbackReason = FallbackReason | 'limited';
+
+export type StreamOutcome =
+  /** The model's answer went out whole. */
+  | { kind: 'complete'; model: string }
+  /** Part of the answer went out, then the call broke off (`failed`), ran past `maxChars` (`too-long`), or was stopped. */
+  | { kind: 'interrupted'; model: string; reason: 'failed' | 'too-long' | 'aborted' | 'shutdown' }
+  /** No text went out: the caller gives its offline answer. */
+  | { kind: 'fallback'; reason: StreamFallbackReason };
 
 class Fallback extends Error {
   constructor(readonly reason: FallbackReason) {
@@ -181,6 +214,99 @@ export class SummaryEngine {
     }
   }
 
+  /**
+   * A streamed answer under the same rules as summaries: the tenant's daily token budget is
+   * reserved first and settled with what was used, the call waits for one of the
+   * LLM_MAX_CONCURRENCY slots (fair between tenants) and for LLM_REQUESTS_PER_MINUTE, and goes
+   * through the same cascade (retries, circuits). Until the first piece of text the cascade may
+   * retry and move on; after it, a failure ends the answer. Never throws.
+   */
+  async stream(req: StreamRequest): Promise<StreamOutcome> {
+    const outcome = await this.streamOnce(req);
+    explainOutcomes.inc({ outcome: outcome.kind === 'fallback' ? `fallback-${outcome.reason}` : outcome.kind === 'interrupted' ? `interrupted-${outcome.reason}` : 'complete' });
+    return outcome;
+  }
+
+  private async streamOnce(req: StreamRequest): Promise<StreamOutcome> {
+    if (this.cascade.size === 0) return { kind: 'fallback', reason: 'no-providers' };
+    const firstTokenBy = this.now() + req.firstTokenMs;
+    const firstToken = new AbortController();
+    const timer = setTimeout(() => firstToken.abort(new Error('no text from a model in time')), req.firstTokenMs);
+    const stopped = new AbortController();
+    this.running.add(stopped);
+    if (this.shutdown.signal.aborted) stopped.abort(this.shutdown.signal.reason);
+    const linked = linkSignals([firstToken.signal, stopped.signal, req.signal]);
+    const signal = linked.signal;
+    const reserved = estimateTokens(req.system.length + req.user.length) + estimateTokens(req.maxChars);
+    let reservedOk = false;
+    let model: string | null = null;
+    let limited = false;
+    let spent = 0;
+    let release: (() => void) | null = null;
+    try {
+      if (!(await this.store.reserve(req.tenantId, reserved, this.config.tenantDailyTokenBudget))) throw new Fallback('budget');
+      reservedOk = true;
+      release = await this.slots.acquire(req.tenantId, signal).catch(() => {
+        limited = true;
+        throw new Fallback('deadline'); // reported as 'limited' by the flag
+      });
+      const callRate = this.options.callRate;
+      const beforeCall = callRate
+        ? (provider: LlmProvider) => waitForCall(callRate, provider.name, req.tenantId, signal, () => firstTokenBy - this.now()).catch((error: unknown) => {
+          limited = true;
+          throw error;
+        })
+        : undefined;
+      const result = await this.cascade.run({
+        system: req.system,
+        user: req.user,
+        validate: (text) => (text.trim() === '' ? null : text),
+        signal,
+        deadlineAt: firstTokenBy,
+        beforeCall,
+        callTimeoutMs: req.callTimeoutMs,
+        idleTimeoutMs: req.idleTimeoutMs,
+        maxChars: req.maxChars,
+        onDelta: (text, provider) => {
+          if (model === null) {
+            if (firstToken.signal.aborted) return; // too late: the caller is already falling back
+            model = provider.model;
+            clearTimeout(timer);
+          }
+          req.onDelta(text);
+        },
+      });
+      spent = result.spent.input + result.spent.output;
+      return { kind: 'complete', model: result.model };
+    } catch (error) {
+      if (error instanceof CascadeError) spent = error.spent.input + error.spent.output;
+      const streamedModel: string | null = model;
+      if (streamedModel !== null) {
+        const reason = req.signal.aborted ? 'aborted'
+          : stopped.signal.aborted ? 'shutdown'
+          : error instanceof CascadeError && error.kind === 'too-long' ? 'too-long'
+          : 'failed';
+        return { kind: 'interrupted', model: streamedModel, reason };
+      }
+      const reason: StreamFallbackReason = req.signal.aborted ? 'aborted'
+        : stopped.signal.aborted ? 'shutdown'
+        : limited ? 'limited'
+        : firstToken.signal.aborted ? 'deadline'
+        : error instanceof Fallback ? error.reason
+        : error instanceof CascadeError ? (error.reason === 'aborted' ? 'deadline' : cascadeReason(error))
+        : 'error';
+      if (reason === 'error') this.options.onError?.(error, { eventId: req.logId, stage: 'stream' });
+      return { kind: 'fallback', reason };
+    } finally {
+      clearTimeout(timer);
+      release?.();
+      if (reservedOk) this.inBackground(req.logId, 'budget-settle', this.store.settle(req.tenantId, reserved, spent));
+      firstToken.abort(new Error('stream finished')); // ends any call still running
+      linked.dispose();
+      this.running.delete(stopped);
+    }
+  }
+
   /** Store writes that must not hold the summary back; close() waits for them. */
   private inBackground(eventId: string, stage: string, task: Promise<void>): void {
     const tracked = task.catch((error: unknown) => this.options.onError?.(error, { eventId, stage }));
@@ -190,11 +316,13 @@ export class SummaryEngine {
 }
 
 /** Resolves once `provider` may be called under LLM_REQUESTS_PER_MINUTE; rejects when `signal` aborts first. */
-async function waitForCall(rate: CallRate, provider: string, tenantId: string, signal: AbortSignal): Promise<void> {
+async function waitForCall(rate: CallRate, provider: string, tenantId: string, signal: AbortSignal, remainingMs?: () => number): Promise<void> {
   for (;;) {
     if (signal.aborted) throw signal.reason;
     const wait = await rate.take(provider, tenantId);
     if (wait === 0) return;
+    // A caller that cannot wait that long is refused at once rather than after the wait.
+    if (remainingMs !== undefined && wait >= remainingMs()) throw new Error(`${provider} is over LLM_REQUESTS_PER_MINUTE`);
     // The deadline may have passed while we asked: an aborted signal fires no more events.
     if (signal.aborted) throw signal.reason;
     await new Promise<void>((resolve, reject) => {

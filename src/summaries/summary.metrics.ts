@@ -30,3 +30,9 @@ export const summaryFallbacks = once('summary_fallbacks_total', () => new Counte
   help: 'Offline summaries given instead of a model summary, by reason',
   labelNames: ['reason'] as const,
 }));
+
+export const explainOutcomes = once('llm_explain_total', () => new Counter({
+  name: 'llm_explain_total',
+  help: 'Streamed delivery explanations by outcome (complete, interrupted-<reason>, fallback-<reason> for the offline explanation)',
+  labelNames: ['outcome'] as const,
+}));

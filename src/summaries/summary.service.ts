@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from '../database/db';
-import { Summary, SummaryEngine, SummaryInput } from './summary.engine';
+import { StreamOutcome, StreamRequest, Summary, SummaryEngine, SummaryInput } from './summary.engine';
 import { PgCallRate } from './call-rate';
 import { PgSummaryStore } from './summary-store';
 
 /**
- * The one seam the delivery path calls. Backed by SummaryEngine: the provider cascade when
+ * The one seam the delivery path (and the explain route) calls. Backed by SummaryEngine: the provider cascade when
  * LLM_PROVIDERS is set, the offline summariser otherwise or whenever a model cannot answer in
  * time. It never throws and never waits past LLM_SUMMARY_DEADLINE_MS.
  */
@@ -26,6 +26,14 @@ export class SummaryService implements BeforeApplicationShutdown {
 
   forEvent(event: SummaryInput): Promise<Summary> {
     return this.engine.summarise(event);
+  }
+
+  /**
+   * A streamed model answer (the delivery explanation) under the summaries' budget, limits and
+   * cascade; `fallback` when no text could go out, so the caller answers offline. Never throws.
+   */
+  stream(request: StreamRequest): Promise<StreamOutcome> {
+    return this.engine.stream(request);
   }
 
   /** After the worker stopped, so in-flight deliveries keep their summaries. */

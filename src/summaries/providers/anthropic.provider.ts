@@ -48,7 +48,7 @@ export class AnthropicProvider implements LlmProvider {
         messages: [{ role: 'user', content: req.user }],
       },
       signal: req.signal,
-      idleTimeoutMs: this.idleTimeoutMs,
+      idleTimeoutMs: req.idleTimeoutMs ?? this.idleTimeoutMs,
       onEvent: (event) => {
         const data = parseJsonObject(event.data);
         if (data === null) throw new ProviderError('incomplete', 'unreadable stream event');
@@ -61,6 +61,7 @@ export class AnthropicProvider implements LlmProvider {
             if (isRecord(data.delta) && data.delta.type === 'text_delta' && typeof data.delta.text === 'string') {
               text += data.delta.text;
               if (text.length > req.maxChars) throw new ProviderError('too-long', `reply passed ${req.maxChars} characters`);
+              if (data.delta.text !== '') req.onDelta?.(data.delta.text);
             }
             return false;
           case 'message_delta':

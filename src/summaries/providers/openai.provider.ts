@@ -47,7 +47,7 @@ export class OpenAiProvider implements LlmProvider {
         ],
       },
       signal: req.signal,
-      idleTimeoutMs: this.idleTimeoutMs,
+      idleTimeoutMs: req.idleTimeoutMs ?? this.idleTimeoutMs,
       onEvent: (event) => {
         if (event.data.trim() === '[DONE]') {
           done = true;
@@ -65,6 +65,7 @@ export class OpenAiProvider implements LlmProvider {
           if (isRecord(choice.delta) && typeof choice.delta.content === 'string') {
             text += choice.delta.content;
             if (text.length > req.maxChars) throw new ProviderError('too-long', `reply passed ${req.maxChars} characters`);
+            if (choice.delta.content !== '') req.onDelta?.(choice.delta.content);
           }
           if (typeof choice.finish_reason === 'string') {
             finishReason = choice.finish_reason;

@@ -4,6 +4,10 @@ export interface CompletionRequest {
   /** The reply is cut off (and the request aborted) as soon as it grows past this. */
   maxChars: number;
   signal: AbortSignal;
+  /** Each piece of reply text as it streams in (within `maxChars`); absent = the caller wants only the whole reply. */
+  onDelta?(text: string): void;
+  /** Overrides the provider's idle timeout (no bytes for this long aborts the call). */
+  idleTimeoutMs?: number;
 }
 
 export interface Completion {
