@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SummariesModule } from '../summaries/summaries.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { DeliveriesController } from './deliveries.controller';
 import { DeliveriesRepository } from './deliveries.repository';
@@ -6,7 +7,7 @@ import { DeliveriesService } from './deliveries.service';
 import { ExplainController } from './explain.controller';
 
 @Module({
-  imports: [TenantsModule],
+  imports: [TenantsModule, SummariesModule],
   controllers: [DeliveriesController, ExplainController],
   providers: [DeliveriesService, DeliveriesRepository],
   exports: [DeliveriesRepository],

@@ -188,6 +188,16 @@ export class DeliveriesRepository {
       [tenantId, id],
     );
   }
+
+  /** What the explanation needs to know of the delivery's endpoint. */
+  explainTarget(tenantId: string, id: string): Promise<{ endpoint_enabled: boolean; disabled_reason: string | null } | null> {
+    return this.db.one(
+      `select e.enabled as endpoint_enabled, e.disabled_reason
+         from deliveries d join endpoints e on e.id = d.endpoint_id
+        where d.tenant_id = $1 and d.id = $2`,
+      [tenantId, id],
+    );
+  }
 }
 
 export function toDelivery(row: DeliveryRow): DeliveryResponse {

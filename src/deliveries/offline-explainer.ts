@@ -1,4 +1,4 @@
-import { redactString } from '../summaries/redaction';
+import { redactBody } from './explain-prompt';
 
 export interface AttemptFacts {
   number: number;
@@ -59,7 +59,7 @@ function kind(a: AttemptFacts): string {
 
 function snippetOf(a: AttemptFacts): string | null {
   if (!a.responseBody || a.responseBodyEncoding !== 'utf8') return null;
-  const text = redactString(a.responseBody.replace(/\s+/g, ' ').trim());
+  const text = redactBody(a.responseBody).replace(/\s+/g, ' ').trim();
   if (!text) return null;
   return text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text;
 }
