@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --profile=api|worker|api,worker]`
+ * `npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --scale[=1e7]]`
  *
  * Starts a database (DATABASE_URL or a throw-away embedded PostgreSQL), a receiver in its own
  * process, the service as `node dist/src/main.js api` + `... worker`, and measures in one run:
  * the raw limits (HTTP POSTs to the receiver, graphile-worker no-op jobs), then 1 -> 1,
  * 1 -> 10 fan-out and a steady-rate latency scenario. Prints a table and writes
- * bench/results/latest.json. Every child and the embedded database are stopped at the end,
+ * bench/results/latest.json. `--scale` instead grows one tenant's delivery log (bench/lib/scale.ts)
+ * and writes bench/results/scale-latest.json. Every child and the embedded database are stopped at the end,
  * on errors and on SIGINT/SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmas
 import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
 import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
 import { formatProfile, summariseProfile } from './lib/profile';
+import { ScaleOptions, formatScale, runScale } from './lib/scale';
 import { rate, round, summarise } from './lib/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -28,7 +30,7 @@ const DIST = join(ROOT, 'dist');
 const RESULTS = join(ROOT, 'bench', 'results');
 
 interface Mode {
-  name: 'full' | 'quick';
+  name: 'full' | 'quick' | 'scale';
   warmupEvents: number;
   rawWarmupMs: number;
   rawMs: number;
@@ -61,6 +63,15 @@ interface Options {
   statements: boolean;
   profile: Set<'api' | 'worker'>;
   publishConcurrency: number;
+  /** --scale[=N]: grow one tenant to N deliveries instead of the scenarios. */
+  scale: ScaleOptions | null;
+}
+
+/** 1e6, 1000000, 1_000_000 */
+function count(arg: string, name: string): number {
+  const n = Number(arg.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n < 1 || Math.round(n) !== n) throw new Error(`${name} takes a positive whole number (1e6, 1000000), got "${arg}"`);
+  return n;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -68,8 +79,17 @@ function parseArgs(argv: string[]): Options {
   const profile = new Set<'api' | 'worker'>();
   let publishConcurrency = 64;
   let statements = false;
+  let scale = null as ScaleOptions | null;
+  let timeoutMinutes: number | null = null;
+  const scaleDefaults = (): ScaleOptions => ({ target: 1e7, days: 14, samples: 100, readCapMs: 5_000, batch: 200_000, burstEvents: 1000, endpoints: 12 });
   for (const arg of argv) {
     if (arg === '--quick') mode = QUICK;
+    else if (arg === '--scale') scale = { ...(scale ?? scaleDefaults()) };
+    else if (arg.startsWith('--scale=')) scale = { ...(scale ?? scaleDefaults()), target: count(arg.slice('--scale='.length), '--scale') };
+    else if (arg.startsWith('--samples=')) scale = { ...(scale ?? scaleDefaults()), samples: count(arg.slice('--samples='.length), '--samples') };
+    else if (arg.startsWith('--batch=')) scale = { ...(scale ?? scaleDefaults()), batch: count(arg.slice('--batch='.length), '--batch') };
+    else if (arg.startsWith('--days=')) scale = { ...(scale ?? scaleDefaults()), days: count(arg.slice('--days='.length), '--days') };
+    else if (arg.startsWith('--timeout=')) timeoutMinutes = count(arg.slice('--timeout='.length), '--timeout');
     else if (arg === '--statements') statements = true;
     else if (arg.startsWith('--profile=')) {
       for (const role of arg.slice('--profile='.length).split(',')) {
@@ -78,12 +98,19 @@ function parseArgs(argv: string[]): Options {
       }
     } else if (arg.startsWith('--concurrency=')) publishConcurrency = Number(arg.slice('--concurrency='.length));
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --concurrency=64] [-- --statements]\n');
+      process.stdout.write('npm run bench [-- --quick] [-- --profile=api|worker|api,worker] [-- --concurrency=64] [-- --statements]\n' +
+        'npm run bench -- --scale[=1e7] [--samples=100] [--batch=200000] [--days=14] [--timeout=<minutes>]\n');
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}"`);
   }
   if (!Number.isInteger(publishConcurrency) || publishConcurrency < 1) throw new Error('--concurrency must be a positive integer');
-  return { mode, profile, publishConcurrency, statements };
+  if (scale) {
+    if (scale.target < 1e5) throw new Error('--scale starts measuring at 100,000 deliveries: give at least 1e5');
+    // Seeding runs at 2-4 minutes per million here (2 busy cores); reads and bursts add a few minutes a decade.
+    const minutes = timeoutMinutes ?? Math.ceil(30 + 8 * (scale.target / 1e6));
+    mode = { ...FULL, name: 'scale', overallTimeoutMs: minutes * 60_000 };
+  } else if (timeoutMinutes !== null) mode = { ...mode, overallTimeoutMs: timeoutMinutes * 60_000 };
+  return { mode, profile, publishConcurrency, statements, scale };
 }
 
 const log = (line: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -225,15 +252,20 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   log(`receiver on ${receiverOrigin}`);
 
   // Raw limit (b) first, while nothing else runs: graphile-worker no-op jobs, own process and database.
-  log(`raw limit: ${mode.noopJobs} graphile-worker no-op jobs (concurrency ${concurrency}, localQueue, batched completion)`);
-  const noopChild = children.node('noop-worker', join(DIST, 'bench', 'noop-worker.js'), [],
-    { ...process.env, NODE_OPTIONS: '', NOOP_DATABASE_URL: noopUrl, NOOP_JOBS: String(mode.noopJobs) }, { ipc: true, expectExit: true });
-  const noop = await new Promise<{ jobs: number; completed: number; leftInQueue: number; ms: number; jobsPerSec: number }>((resolveNoop, reject) => {
-    noopChild.proc.on('message', (m) => resolveNoop(m as never));
-    void noopChild.exited.then(() => setTimeout(() => reject(new Error(`no-op worker gave no result; log:\n${tail(noopChild.logFile)}`)), 100));
-  });
-  await noopChild.exited;
-  log(`  ${noop.jobsPerSec} jobs/s (${noop.completed}/${noop.jobs} in ${noop.ms} ms)`);
+  // (--scale does not measure it.)
+  type NoopResult = { jobs: number; completed: number; leftInQueue: number; ms: number; jobsPerSec: number };
+  let noop: NoopResult = { jobs: 0, completed: 0, leftInQueue: 0, ms: 0, jobsPerSec: 0 };
+  if (!options.scale) {
+    log(`raw limit: ${mode.noopJobs} graphile-worker no-op jobs (concurrency ${concurrency}, localQueue, batched completion)`);
+    const noopChild = children.node('noop-worker', join(DIST, 'bench', 'noop-worker.js'), [],
+      { ...process.env, NODE_OPTIONS: '', NOOP_DATABASE_URL: noopUrl, NOOP_JOBS: String(mode.noopJobs) }, { ipc: true, expectExit: true });
+    noop = await new Promise<NoopResult>((resolveNoop, reject) => {
+      noopChild.proc.on('message', (m) => resolveNoop(m as never));
+      void noopChild.exited.then(() => setTimeout(() => reject(new Error(`no-op worker gave no result; log:\n${tail(noopChild.logFile)}`)), 100));
+    });
+    await noopChild.exited;
+    log(`  ${noop.jobsPerSec} jobs/s (${noop.completed}/${noop.jobs} in ${noop.ms} ms)`);
+  }
 
   // The service, as a user runs it.
   const apiPort = await freePort();
@@ -305,6 +337,20 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     for (const path of paths) await admin('POST', `/v1/tenants/${tenant.id}/endpoints`, { url: `${receiverOrigin}${path}`, description: name });
     return tenant.id;
   };
+  if (options.scale) {
+    await scaleBenchmark(options.scale, {
+      startedAt, busyBefore, loadBefore, pgVersion, databaseNotes: database.notes, serviceConfig: { workerConcurrency: concurrency },
+      rssPeak: () => rss.peak,
+      ctx: {
+        apiOrigin, adminToken, databaseUrl, receiverOrigin,
+        receiverStats: (bucket) => receiver.stats(bucket),
+        waitForDeliveries: (bucket, expected, timeoutMs) => waitForDeliveries(receiver, children, bucket, expected, timeoutMs),
+        assertAlive: () => children.assertAlive(),
+        log,
+      },
+    });
+    return;
+  }
   const warmTenant = await tenantWithEndpoints('bench warm-up', ['/warm']);
   const oneTenant = await tenantWithEndpoints('bench 1->1', ['/s1']);
   const fanTenant = await tenantWithEndpoints('bench fan-out', Array.from({ length: mode.fanOutEndpoints }, (_, i) => `/s2/e${i}`));
@@ -506,6 +552,45 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   for (const p of results.profiles) process.stdout.write(`\n${formatProfile(p)}\n`);
   log(`wrote ${join('bench', 'results', 'latest.json')}`);
   if (targets.some((t) => !t.met)) log('some targets are not met (see the table)');
+}
+
+/** --scale: the grown log's reads, publish burst and sizes per decade (bench/lib/scale.ts); writes scale-latest.json. */
+async function scaleBenchmark(opts: ScaleOptions, run: {
+  startedAt: Date; busyBefore: number | null; loadBefore: number[]; pgVersion: string; databaseNotes: string;
+  serviceConfig: { workerConcurrency: number }; rssPeak: () => Record<string, number | undefined>;
+  ctx: Parameters<typeof runScale>[0];
+}): Promise<void> {
+  log(`scale: growing one tenant to ${opts.target.toLocaleString('en')} deliveries (decades from 100,000; ${opts.samples} sequential requests per read, at most ${opts.readCapMs / 1000} s each)`);
+  const scale = await runScale(run.ctx, opts);
+  const peak = run.rssPeak();
+  const output = {
+    date: run.startedAt.toISOString(),
+    durationSeconds: round((Date.now() - run.startedAt.getTime()) / 1000, 1),
+    mode: 'scale',
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? null,
+      memoryMb: Math.round(totalmem() / 2 ** 20),
+      platform: `${process.platform} ${release()}`,
+      node: process.version,
+      postgres: run.pgVersion,
+      database: run.databaseNotes,
+      cpuBusyBeforeRun: run.busyBefore === null ? null : round(run.busyBefore, 2),
+      loadAverageBefore: run.loadBefore.map((l) => round(l, 2)),
+      loadAverageAfter: loadavg().map((l) => round(l, 2)),
+    },
+    settings: { ...run.serviceConfig, apiProcesses: 1, workerProcesses: 1, pageLimit: 20 },
+    rssMb: { api: peak.api === undefined ? null : round(peak.api, 1), worker: peak.worker === undefined ? null : round(peak.worker, 1) },
+    ...scale,
+  };
+  writeFileSync(join(RESULTS, 'scale-latest.json'), `${JSON.stringify(output, null, 2)}\n`);
+  const busy = run.busyBefore === null ? '' : `; CPU ${Math.round(run.busyBefore * 100)} % busy before the run, load ${run.loadBefore.map((l) => l.toFixed(1)).join(' ')}`;
+  process.stdout.write(`\nScale benchmark (${opts.target.toLocaleString('en')} deliveries, one tenant, ${opts.endpoints} endpoints): ${cpus().length} CPUs ${cpus()[0]?.model ?? ''}, Node ${process.version}, PostgreSQL ${run.pgVersion}${busy}\n`);
+  process.stdout.write(`${formatScale(scale)}\n`);
+  for (const e of scale.decades.flatMap((d) => d.explains.map((x) => ({ decade: d.decade, ...x })))) {
+    process.stdout.write(`\nslow read at ${e.decade.toLocaleString('en')} (${e.statistics} statistics, p99 ${e.p99} ms): ${e.read}\n-- custom plan\n${e.customPlan}\n-- generic plan\n${e.genericPlan}\n`);
+  }
+  log(`wrote ${join('bench', 'results', 'scale-latest.json')}`);
 }
 
 type ScenarioResult = ReturnType<typeof scenarioResult> & { cpuMsPerUnit: Record<string, number> };
