@@ -33,15 +33,21 @@ export function decodeCursor(cursor: string | undefined): string | null {
   return id;
 }
 
-/** Rows were fetched with limit + 1: the extra row tells whether another page exists. */
-export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): Page<T> {
+export function encodeCursor(id: string): string {
+  return Buffer.from(id, 'utf8').toString('base64url');
+}
+
+/**
+ * Rows were fetched with limit + 1: the extra row tells whether another page exists. A read
+ * that stopped early (its scan budget spent) passes where it stopped as `continueAfter`: the
+ * page may then be short, or empty, and still have a next one.
+ */
+export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T, continueAfter: string | null = null): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];
-  return {
-    data: pageRows.map(map),
-    nextCursor: hasMore && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null,
-  };
+  const next = hasMore && last ? last.id : continueAfter;
+  return { data: pageRows.map(map), nextCursor: next === null ? null : encodeCursor(next) };
 }
 
 export function pageLimit(query: ListQueryDto): number {

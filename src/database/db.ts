@@ -1,6 +1,7 @@
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 
 export type Queryable = Pick<PoolClient, 'query'>;
+export type IndexRead = <R extends QueryResultRow>(name: string, text: string, params: unknown[]) => Promise<R[]>;
 
 /**
  * Plain parameterised SQL over the pg pool that TypeORM opened. Repositories use this for
@@ -25,23 +26,33 @@ export class Db {
   }
 
   /**
-   * A prepared read of the delivery or event log planned without sequential or bitmap scans:
-   * a page of the history is always best read along an index, and this keeps it so whatever
-   * the statistics say (taken while a table was small, or skewed by one large tenant).
+   * Prepared reads of the delivery or event log, in one read-only transaction, planned without
+   * sequential or bitmap scans, hash or merge joins, and for the values at hand (never a
+   * generic plan, which would guess that a tenant or endpoint holds an average share of the
+   * rows): a page of the history is always best read along an index, its rows looked up one
+   * by one, and this keeps it so whatever the statistics say (taken while a table was small,
+   * or skewed by one large tenant).
    */
-  async preparedIndexRead<T extends QueryResultRow>(name: string, text: string, params: unknown[]): Promise<T[]> {
+  async indexReads<T>(fn: (read: IndexRead) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off');
-      const result = await client.query<T>({ name, text, values: params });
+      await client.query(`begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off;
+        set local enable_hashjoin = off; set local enable_mergejoin = off; set local plan_cache_mode = force_custom_plan`);
+      const result = await fn(async <R extends QueryResultRow>(name: string, text: string, params: unknown[]) =>
+        (await client.query<R>({ name, text, values: params })).rows);
       await client.query('commit');
-      return result.rows;
+      return result;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
       client.release();
     }
+  }
+
+  /** One read of indexReads. */
+  preparedIndexRead<T extends QueryResultRow>(name: string, text: string, params: unknown[]): Promise<T[]> {
+    return this.indexReads((read) => read<T>(name, text, params));
   }
 
   async one<T extends QueryResultRow>(text: string, params?: unknown[], client: Queryable = this.pool): Promise<T | null> {

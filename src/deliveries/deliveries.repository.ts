@@ -4,7 +4,7 @@ import { Db } from '../database/db';
 import { addDrainJobsSql } from '../queue/queue';
 import type { Summary } from '../summaries/summary.engine';
 import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
-import { DeliveryStatus } from './dto/list-deliveries.dto';
+import { DeliveryStatus } from './delivery-status';
 
 export interface DeliveryRow {
   id: string;
@@ -93,14 +93,32 @@ const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }
   tenant: { from: 'deliveries x', where: 'x.tenant_id = $1', order: 'x.tenant_id desc, x.id desc' },
 };
 
-function listSql(driver: ListDriver): string {
+/**
+ * The most index entries one page reads. A filter the driving index does not hold (an
+ * endpoint and a rare event type, say) could otherwise walk a tenant's whole history to fill
+ * a page; with the budget spent, the page ends early and its cursor continues the walk.
+ */
+export const SCAN_BUDGET = 1000;
+
+/** The driving index's walk: at most SCAN_BUDGET keys below the cursor ($8) and above `since` ($9). */
+function walkSql(driver: ListDriver): string {
   const { from, where, order } = DRIVERS[driver];
   const key = from.startsWith('deliveries') ? 'x.id' : 'x.delivery_id';
-  return `select ${COLUMNS}
-    from (select ${key} as id from ${from}
+  return `select ${key} as id from ${from}
            where ${where} and ($8::text is null or ${key} < $8) and ($9::text is null or ${key} >= $9)
-           order by ${order}) k
-    join ${FROM} on d.id = k.id
+           order by ${order} limit ${SCAN_BUDGET}`;
+}
+
+/**
+ * A page: the walk's keys, each looked up, filtered, until $10 rows match (or the walk ends).
+ * The lateral lookup (offset 0 keeps it a subquery) makes the walk drive: the planner cannot
+ * turn it round and rescan the walk for each row of another index.
+ */
+function listSql(driver: ListDriver): string {
+  return `select ${COLUMNS}
+    from (${walkSql(driver)}) k
+    cross join lateral (select * from deliveries d0 where d0.id = k.id offset 0) d
+    join endpoints e on e.id = d.endpoint_id
    where d.tenant_id = $1
      and ($2::text is null or d.endpoint_id = $2)
      and ($3::text is null or d.event_id = $3)
@@ -108,7 +126,20 @@ function listSql(driver: ListDriver): string {
      and ($5::text is null or d.status = $5)
      and ($6::timestamptz is null or d.created_at >= $6)
      and ($7::timestamptz is null or d.created_at < $7)
-   order by d.id desc limit $10`;
+   order by k.id desc limit $10`;
+}
+
+/** Where a walk that spent its budget stopped (null when it reached the end). */
+function walkEndSql(driver: ListDriver): string {
+  // the unused CTE gives every parameter its type; the walk uses only some of them
+  return `with params as (select $1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $7::timestamptz, $8::text, $9::text)
+    select case when count(*) = ${SCAN_BUDGET} then min(id) end as scan_end from (${walkSql(driver)}) k`;
+}
+
+export interface DeliveryListing {
+  rows: DeliveryRow[];
+  /** Set when a short page's walk spent SCAN_BUDGET: keys older than this id are still to be read. */
+  scanEnd: string | null;
 }
 
 @Injectable()
@@ -121,14 +152,21 @@ export class DeliveriesRepository {
    * from the queue, failed and cancelled from delivery_failures, then an event, an endpoint,
    * an event type, or the tenant's whole log. Time filters bound the id (ids sort by time;
    * an id is made before its row's created_at, so "until" is exact and "since" allows a
-   * minute of lag) and the scan walks the index newest first from there.
+   * minute of lag) and the scan walks the index newest first from there, for at most
+   * SCAN_BUDGET entries.
    */
-  list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryRow[]> {
+  async list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryListing> {
     const { low, high } = idBounds('dlv', filter.since, filter.until, before);
     const params = [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
       filter.since ?? null, filter.until ?? null, high, low, limit];
     const driver = listDriver(filter);
-    return this.db.preparedIndexRead<DeliveryRow>(`deliveries_list_${driver}`, listSql(driver), params);
+    return this.db.indexReads(async (read) => {
+      const rows = await read<DeliveryRow>(`deliveries_list_${driver}`, listSql(driver), params);
+      if (rows.length >= limit) return { rows, scanEnd: null };
+      // A short page: the end of the history, or of the walk's budget (then the next page goes on from there).
+      const [end] = await read<{ scan_end: string | null }>(`deliveries_walk_end_${driver}`, walkEndSql(driver), params.slice(0, 9));
+      return { rows, scanEnd: end?.scan_end ?? null };
+    });
   }
 
   forEvent(eventId: string, limit: number): Promise<DeliveryRow[]> {

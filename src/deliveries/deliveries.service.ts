@@ -18,8 +18,8 @@ export class DeliveriesService {
   async list(tenantId: string, query: ListDeliveriesDto): Promise<Page<DeliveryResponse>> {
     if (!(await this.tenants.find(tenantId))) throw new NotFoundError('tenant');
     const limit = pageLimit(query);
-    const rows = await this.deliveries.list(tenantId, query, limit + 1, decodeCursor(query.cursor));
-    return toPage(rows, limit, toDelivery);
+    const { rows, scanEnd } = await this.deliveries.list(tenantId, query, limit + 1, decodeCursor(query.cursor));
+    return toPage(rows, limit, toDelivery, scanEnd);
   }
 
   async get(tenantId: string, id: string): Promise<DeliveryDetailResponse> {

@@ -1,6 +1,6 @@
 import { idAtOrAfter, newId } from '../../src/common/ids';
-import { Db } from '../../src/database/db';
-import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
+import { Db, type IndexRead } from '../../src/database/db';
+import { DeliveriesRepository, DeliveryFilter, SCAN_BUDGET } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
 import { RetentionRepository } from '../../src/worker/retention.repository';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -11,10 +11,16 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
  * with statistics taken while the tables were empty, then with fresh ones.
  */
 class RecordingDb extends Db {
+  /** The first statement of the last read (the page; a short page's walk-end query follows it). */
   last: { text: string; params: unknown[] } | null = null;
-  override async preparedIndexRead<T extends import('pg').QueryResultRow>(name: string, text: string, params: unknown[]): Promise<T[]> {
-    this.last = { text, params };
-    return super.preparedIndexRead<T>(name, text, params);
+  reads: Array<{ text: string; params: unknown[] }> = [];
+  override async indexReads<T>(fn: (read: IndexRead) => Promise<T>): Promise<T> {
+    this.reads = [];
+    return super.indexReads((read) => fn(async (name, text, params) => {
+      this.reads.push({ text, params });
+      this.last = this.reads[0];
+      return read(name, text, params);
+    }));
   }
 }
 
@@ -98,12 +104,12 @@ function historyScans(plan: PlanNode[]): string[] {
 }
 const HISTORY = ['deliveries', 'events', 'attempts'];
 
-async function explainLast(): Promise<PlanNode[]> {
-  const { text, params } = rec.last!;
+async function explainLast(statement = rec.last!): Promise<PlanNode[]> {
+  const { text, params } = statement;
   const client = await db.pool.connect();
   try {
     // the settings the repository reads with (Db.preparedIndexRead)
-    await client.query('begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off');
+    await client.query('begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off; set local enable_hashjoin = off; set local enable_mergejoin = off');
     const { rows } = await client.query(`explain (analyze, format json) ${text}`, params);
     return nodes(rows[0]['QUERY PLAN'][0].Plan);
   } finally {
@@ -134,7 +140,7 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
 
   it.each(deliveryFilters)('deliveries %s: an index, no filtered scan of the history', async (_name, filter, cursor) => {
     const before = cursor ? (await db.pool.query(`select id from deliveries order by id limit 1 offset 100`)).rows[0].id : null;
-    const rows = await deliveries.list(tenant, filter(), 21, before);
+    const { rows } = await deliveries.list(tenant, filter(), 21, before);
     if (filter().status) expect(rows.every((r) => r.status === filter().status)).toBe(true);
     const plan = await explainLast();
     expect(historyScans(plan)).toEqual([]);
@@ -155,10 +161,43 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
   });
 });
 
+describe('a filter no index holds (an endpoint and a rare event type)', () => {
+  it('reads at most SCAN_BUDGET entries a page, and its cursors find every match and end', async () => {
+    // three deliveries of endpoints[1], among the oldest, get a type no other has
+    const { rows: rare } = await db.pool.query(
+      `update deliveries set event_type = 'type.rare' where id in (select id from deliveries where endpoint_id = $1 order by id limit 3) returning id`, [endpoints[1]]);
+    try {
+      for (const [endpointId, expected] of [[endpoints[1], rare.map((r) => r.id).sort().reverse()], [endpoints[0], []]] as const) {
+        const found: string[] = [];
+        let before: string | null = null;
+        let pages = 0;
+        do {
+          const listing = await deliveries.list(tenant, { endpointId, eventType: 'type.rare' }, 21, before);
+          expect(rec.reads).toHaveLength(2);
+          for (const statement of rec.reads) {
+            const plan = (await explainLast(statement)) as Array<PlanNode & { 'Actual Rows'?: number; 'Actual Loops'?: number }>;
+            const read = plan.filter((n) => n['Relation Name'] === 'deliveries').map((n) => (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1));
+            expect(historyScans(plan)).toEqual([]);
+            expect(Math.max(...read)).toBeLessThanOrEqual(SCAN_BUDGET);
+          }
+          found.push(...listing.rows.map((r) => r.id));
+          before = listing.scanEnd;
+          pages++;
+        } while (before !== null && pages < 100);
+        expect(found).toEqual(expected);
+        expect(pages).toBeGreaterThan(ROWS / 2 / SCAN_BUDGET - 1);
+        expect(pages).toBeLessThan(ROWS / 2 / SCAN_BUDGET + 2);
+      }
+    } finally {
+      await db.pool.query(`update deliveries set event_type = 'type.0' where event_type = 'type.rare'`);
+    }
+  });
+});
+
 describe('another tenant', () => {
   it.each([['endpointId', {}], ['status=failed&endpointId', { status: 'failed' as const }]])(
     'naming an endpoint that is not its own (%s) gets nothing, and no index is walked', async (_name, extra) => {
-      expect(await deliveries.list(other, { endpointId: endpoints[0], ...extra }, 21, null)).toEqual([]);
+      expect(await deliveries.list(other, { endpointId: endpoints[0], ...extra }, 21, null)).toEqual({ rows: [], scanEnd: null });
       const plan = (await explainLast()) as Array<PlanNode & { 'Actual Rows'?: number }>;
       const scans = plan.filter((n) => ['deliveries', 'delivery_failures'].includes(n['Relation Name'] ?? ''));
       expect(scans.map((n) => n['Actual Rows'] ?? 0)).toEqual(scans.map(() => 0));
@@ -175,7 +214,7 @@ describe('delivery_failures follows the status', () => {
     expect(await listed()).toEqual([]);
     await db.pool.query(`update deliveries set status = 'cancelled' where id = $1`, [id]);
     expect(await listed()).toEqual(['cancelled']);
-    expect((await deliveries.list(tenant, { status: 'cancelled' }, 10, null)).map((r) => r.id)).toEqual([id]);
+    expect((await deliveries.list(tenant, { status: 'cancelled' }, 10, null)).rows.map((r) => r.id)).toEqual([id]);
     await db.pool.query(`update deliveries set status = 'succeeded' where id = $1`, [id]);
     expect(await listed()).toEqual([]);
   });
