@@ -244,12 +244,15 @@ function PagedResults<T>({ list, noun, nouns, children }: { list: Paged<T>; noun
   return (
     <div class="results">
       {children}
-      {!list.loading && !list.error && list.items.length === 0 && <p class="empty">No {nouns ?? `${noun}s`} match.</p>}
+      {!list.loading && !list.error && list.items.length === 0 && (
+        // A page reads a bounded part of the log: an empty one with a cursor has only searched so far.
+        <p class="empty">{list.hasMore ? `No ${nouns ?? `${noun}s`} match in the part of the log searched so far.` : `No ${nouns ?? `${noun}s`} match.`}</p>
+      )}
       {list.loading && <Loading />}
       <ErrorNotice error={list.error} onRetry={list.reload} />
       {list.hasMore && !list.loading && (
         <button type="button" class="load-more" onClick={list.loadMore}>
-          Load more
+          {list.items.length === 0 ? 'Search further back' : 'Load more'}
         </button>
       )}
       <Status>{announced}</Status>
