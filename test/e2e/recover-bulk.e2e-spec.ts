@@ -1,6 +1,7 @@
 import { newId } from '../../src/common/ids';
 import { RECOVER_BATCH } from '../../src/endpoints/recover';
-import { createEndpoint, TestApp, useAppWithReceiver } from '../support/app';
+import { createEndpoint, createTenant, startTestAppOn, TestApp, useAppWithReceiver } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
@@ -71,4 +72,48 @@ describe('bulk recover and delete', () => {
     expect((await app.db.pool.query(`select count(*)::int as n from delivery_failures where endpoint_id = $1 and status = 'cancelled'`, [ep.id])).rows[0].n).toBe(N);
     expect(receiver.forPath('/gone-soon')).toHaveLength(0);
   }, 120_000);
+});
+
+describe('a bulk recover across a restart', () => {
+  const N = RECOVER_BATCH * 2 + 300;
+  let db: TestDatabase;
+  let receiver: TestReceiver;
+  let second: TestApp | null = null;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    await second?.close();
+    await receiver.stop();
+  });
+
+  it(`the process that took the call stops at once; the next one delivers all ${N}, each once`, async () => {
+    const first = await startTestAppOn(db, { LOG_LEVEL: 'error' });
+    const tenantId = await createTenant(first);
+    const ep = await createEndpoint(first, tenantId, { url: `${receiver.url}/restart`, eventTypes: ['rs.*'] });
+    const events = Array.from({ length: N }, () => newId('evt'));
+    await db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, 'rs.x', '{"n":1}' from unnest($1::text[]) e`, [events, tenantId]);
+    await db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
+       select 'dlv_' || substr(e, 5), $2, e, $3, 'rs.x', 'failed', 8, 8 from unnest($1::text[]) e`, [events, tenantId, ep.id]);
+
+    const res = await first.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { body: { since: new Date(Date.now() - 60_000).toISOString() } });
+    expect(res).toMatchObject({ status: 202, body: { deliveries: N } });
+    // SIGTERM-like stop right after the answer: whatever it had not done yet is in jobs and rows
+    await first.app.close();
+    const sentBefore = receiver.forPath('/restart').length;
+    expect(sentBefore).toBeLessThan(N); // the restart really is in the middle
+
+    second = await startTestAppOn(db, { LOG_LEVEL: 'error' });
+    await waitFor(async () => {
+      const r = await db.pool.query(`select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'succeeded'`, [ep.id]);
+      return r.rows[0].n === N;
+    }, 90_000, `${N} deliveries succeeded after the restart`);
+    const ids = receiver.forPath('/restart').map((r) => r.headers['webhook-id']);
+    expect(new Set(ids)).toEqual(new Set(events));
+    // a graceful stop finishes or hands back what it started: nothing is sent twice
+    expect(ids).toHaveLength(N);
+  }, 150_000);
 });
