@@ -1,7 +1,7 @@
 import { INestApplicationContext, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,9 +11,10 @@ import type { RawServerDefault } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { generateAdminToken } from './auth/tokens';
-import { DomainErrorFilter } from './common/domain-error.filter';
+import { answerFrameworkError, DomainErrorFilter } from './common/domain-error.filter';
 import { QuietNestLogger } from './common/quiet-nest-logger';
 import { InvalidInputError } from './common/errors';
+import { buildOpenApiDocument } from './common/openapi-document';
 import { checkCharset, findJsonProblem, JsonBodyError, scanJson } from './common/json-body';
 import { validationFailed } from './common/validation';
 import { AppConfig, Role } from './config/config';
@@ -63,7 +64,7 @@ export function resolveAdminToken(config: AppConfig, print: (message: string, fi
 
 /** The API (with the worker too when role is "all"), ready to listen. */
 export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'worker'>, databaseUrl: string, logStream?: DestinationStream): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxPayloadBytes });
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxPayloadBytes, frameworkErrors: answerFrameworkError });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role, databaseUrl, logStream }), adapter, {
     bufferLogs: true,
     // Publish keeps the exact text of `data` (see events/raw-json-member.ts).
@@ -80,16 +81,7 @@ export async function createHttpApp(config: AppConfig, role: Exclude<Role, 'work
     done();
   });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Webhook delivery service')
-      .setDescription('Tenants, endpoints, events, deliveries. Bearer token: the admin token or a tenant API key.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   await servePortal(app, config.portal);
   return app;
 }
@@ -128,7 +120,7 @@ function registerJsonBodyParser(app: NestFastifyApplication, config: AppConfig):
  * set (a separate variable, so `start:api` and `start:worker` on one machine never compete for PORT).
  */
 export async function startWorker(config: AppConfig, databaseUrl: string, beforeStart?: () => void): Promise<INestApplicationContext> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role: 'worker', databaseUrl }), new FastifyAdapter(), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ config, role: 'worker', databaseUrl }), new FastifyAdapter({ frameworkErrors: answerFrameworkError }), { bufferLogs: true });
   app.useLogger(new QuietNestLogger(app.get(PinoLogger)));
   app.useGlobalFilters(new DomainErrorFilter());
   beforeStart?.();

@@ -1,167 +1,49 @@
-// Every call the portal makes, and every type it reads, lives here: these hand-written types
-// follow the schema names of the OpenAPI document (SPEC §3) so they can be swapped for the ones
-// openapi-typescript generates without touching the pages.
+// Every call the portal makes, and every type it reads, lives here. The types come from the
+// OpenAPI document (/docs-json) through openapi-typescript (./generated/openapi.d.ts, regenerated
+// by `npm run generate:api`; npm test fails when it is out of date), under the names the pages use.
+import type { components, paths } from './generated/openapi';
 import { createSseParser } from './sse';
 
-export type SignatureScheme = 'standard-webhooks' | 'hmac-sha256-hex';
-export type DisabledReason = 'manual' | 'gone' | 'failing';
-export type CircuitState = 'closed' | 'open' | 'half-open';
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
-export type StatsBucketSize = '1m' | '1h' | '1d';
+type Schemas = components['schemas'];
 
-export interface Circuit {
-  state: CircuitState;
-  openedAt: string | null;
-  nextProbeAt: string | null;
-}
-
-export interface Endpoint {
-  id: string;
-  tenantId: string;
-  url: string;
-  description: string | null;
-  eventTypes: string[];
-  enabled: boolean;
-  disabledReason: DisabledReason | null;
-  signatureScheme: SignatureScheme;
-  headers: Record<string, string>;
-  summaries: boolean;
-  rateLimitPerSecond: number | null;
-  maxInFlight: number;
-  circuit: Circuit;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface EndpointPage {
-  data: Endpoint[];
-  nextCursor: string | null;
-}
-
+export type Endpoint = Schemas['Endpoint'];
+export type EndpointPage = Schemas['EndpointPage'];
 /** The body of POST and PATCH `/endpoints`; PATCH takes any subset. */
-export interface EndpointInput {
-  url?: string;
-  description?: string;
-  eventTypes?: string[];
-  enabled?: boolean;
-  signatureScheme?: SignatureScheme;
-  headers?: Record<string, string>;
-  summaries?: boolean;
-  rateLimitPerSecond?: number | null;
-  maxInFlight?: number;
-}
+export type EndpointInput = Schemas['UpdateEndpointDto'];
+export type Circuit = Schemas['Circuit'];
+export type SignatureScheme = Schemas['SignatureScheme'];
+export type DisabledReason = NonNullable<Endpoint['disabledReason']>;
+export type CircuitState = Circuit['state'];
 
-export interface EventSummary {
-  text: string;
-  source: 'llm' | 'offline';
-  model: string | null;
-}
+export type Event = Schemas['Event'];
+export type EventSummary = Schemas['EventSummary'];
+export type EventPage = Schemas['EventPage'];
+export type EventDetail = Schemas['EventDetail'];
+export type PublishedEvent = Schemas['PublishedEvent'];
 
-export interface Event {
-  id: string;
-  type: string;
-  /** A JSON object as published; null or absent once retention has deleted it. */
-  data?: Record<string, unknown> | null;
-  summary: EventSummary | null;
-  createdAt: string;
-  expired: boolean;
-}
+export type Delivery = Schemas['Delivery'];
+export type DeliveryStatus = Schemas['DeliveryStatus'];
+export type DeliveryPage = Schemas['DeliveryPage'];
+export type Attempt = Schemas['Attempt'];
+export type DeliveryDetail = Schemas['DeliveryDetail'];
 
-export interface EventPage {
-  data: Event[];
-  nextCursor: string | null;
-}
+export type StatsBucket = Schemas['StatsBucket'];
+export type StatsBucketSize = Schemas['StatsBucketSize'];
+export type EndpointStats = Schemas['EndpointStats'];
+export type EndpointSecret = Schemas['EndpointSecret'];
+export type RecoverResult = Schemas['RecoverResult'];
 
-export interface EventDetail extends Event {
-  deliveryCount: number;
-  /** The first 100. */
-  deliveries: Delivery[];
-}
+/** The body of POST .../endpoints/{id}/test. */
+export type TestEventInput = NonNullable<paths['/v1/tenants/{tenantId}/endpoints/{id}/test']['post']['requestBody']>['content']['application/json'];
 
-export interface Delivery {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  eventType: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  lastAttemptAt: string | null;
-  createdAt: string;
-}
-
-export interface DeliveryPage {
-  data: Delivery[];
-  nextCursor: string | null;
-}
-
-export interface Attempt {
-  id: string;
-  number: number;
-  trigger: 'scheduled' | 'manual';
-  startedAt: string;
-  durationMs: number | null;
-  requestUrl: string;
-  /** As sent, signature included; absent on attempts recorded before requests were kept. */
-  requestHeaders?: Record<string, string> | null;
-  requestBody?: string | null;
-  /** true: the body shown matches the signature recorded with the attempt (byte for byte as sent); false: rebuilt, unchecked. */
-  requestVerified?: boolean;
-  responseStatus: number | null;
-  responseBody: string | null;
-  responseBodyEncoding: 'utf8' | 'base64' | null;
-  responseBodyTruncated: boolean;
-  error: string | null;
-  expired: boolean;
-}
-
-export interface DeliveryDetail extends Delivery {
-  attempts: Attempt[];
-}
-
-export interface StatsBucket {
-  start: string;
-  succeeded: number;
-  failed: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-export interface EndpointStats {
-  data: StatsBucket[];
-}
-
-export interface PublishedEvent {
-  id: string;
-  type: string;
-  createdAt: string;
-  deliveries: number;
-}
-
-export interface EndpointSecret {
-  secret: string;
-}
-
-export interface RecoverResult {
-  deliveries: number;
-}
-
+/** The `done` message of the explanation stream (text/event-stream, so not a schema of the document). */
 export interface ExplainDone {
-  source: 'llm' | 'offline';
+  source: EventSummary['source'];
   model: string | null;
 }
 
-export interface ApiErrorDetail {
-  field: string;
-  message: string;
-}
-
-export interface ApiError {
-  statusCode: number;
-  error: string;
-  message: string;
-  details?: ApiErrorDetail[];
-}
+export type ApiErrorDetail = Schemas['ErrorDetail'];
+export type ApiError = Schemas['ErrorResponse'];
 
 /** A failed call: `status` 0 means the server was not reached. */
 export class HttpError extends Error {
@@ -305,7 +187,7 @@ export const rotateEndpointSecret = (endpointId: string, gracePeriodSeconds: num
 export const recoverEndpoint = (endpointId: string, since: string) =>
   request<RecoverResult>('POST', `/endpoints/${id(endpointId)}/recover`, { body: { since } });
 
-export const sendTestEvent = (endpointId: string, body: { type?: string; data?: Record<string, unknown> } = {}) =>
+export const sendTestEvent = (endpointId: string, body: TestEventInput = {}) =>
   request<PublishedEvent>('POST', `/endpoints/${id(endpointId)}/test`, { body });
 
 export const getEndpointStats = (
@@ -316,13 +198,11 @@ export const getEndpointStats = (
 
 // Events
 
-export interface EventQuery {
-  type?: string;
-  since?: string;
-  until?: string;
-  limit?: number;
-  cursor?: string | null;
-}
+/** The list filters of the document, where `cursor` may also be null (the first page). */
+type ListQuery<Path extends keyof paths> = WithNullCursor<NonNullable<paths[Path] extends { get: { parameters: { query?: infer Q } } } ? Q : never>>;
+type WithNullCursor<Q> = { [K in keyof Q]?: K extends 'cursor' ? Q[K] | null : Q[K] };
+
+export type EventQuery = ListQuery<'/v1/tenants/{tenantId}/events'>;
 
 export const listEvents = (query: EventQuery, signal?: AbortSignal) =>
   request<EventPage>('GET', '/events', { query: { ...query }, signal });
@@ -334,16 +214,7 @@ export async function getEvent(eventId: string, signal?: AbortSignal): Promise<E
 
 // Deliveries
 
-export interface DeliveryQuery {
-  endpointId?: string;
-  eventId?: string;
-  eventType?: string;
-  status?: DeliveryStatus;
-  since?: string;
-  until?: string;
-  limit?: number;
-  cursor?: string | null;
-}
+export type DeliveryQuery = ListQuery<'/v1/tenants/{tenantId}/deliveries'>;
 
 export const listDeliveries = (query: DeliveryQuery, signal?: AbortSignal) =>
   request<DeliveryPage>('GET', '/deliveries', { query: { ...query }, signal });
@@ -351,7 +222,7 @@ export const listDeliveries = (query: DeliveryQuery, signal?: AbortSignal) =>
 export const getDelivery = (deliveryId: string, signal?: AbortSignal) =>
   request<DeliveryDetail>('GET', `/deliveries/${id(deliveryId)}`, { signal });
 
-export const retryDelivery = (deliveryId: string) => request<unknown>('POST', `/deliveries/${id(deliveryId)}/retry`);
+export const retryDelivery = (deliveryId: string) => request<Delivery>('POST', `/deliveries/${id(deliveryId)}/retry`);
 
 /**
  * Streams the explanation of a failing delivery (`text/event-stream`: `token` messages, then

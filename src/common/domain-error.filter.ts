@@ -1,10 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, InvalidInputError } from './errors';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
-  413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests',
+  413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large',
   500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
@@ -80,4 +80,15 @@ function statusOfFastifyError(exception: unknown): number | null {
   if (typeof exception !== 'object' || exception === null) return null;
   const statusCode = (exception as { statusCode?: unknown }).statusCode;
   return typeof statusCode === 'number' ? statusCode : null;
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode (FST_ERR_BAD_URL) or a path parameter
+ * over maxParamLength (FST_ERR_MAX_PARAM_LENGTH) is answered before any route, so before
+ * DomainErrorFilter; without this the body carries Fastify's `code` and, for the 414, the
+ * reason "Bad Request". (Errors of the HTTP parser, such as a 431, already have the one shape.)
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  void reply.status(status).send({ statusCode: status, error: REASONS[status] ?? 'Error', message: error.message });
 }

@@ -1,5 +1,6 @@
 import { Controller, Inject, Logger, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs';
 import type { FastifyReply } from 'fastify';
 import { PortalRead, PortalRoutes } from '../auth/auth.decorators';
 import { IdParam, TenantIdParam } from '../common/id-param';
@@ -49,8 +50,12 @@ export class ExplainController {
 
   @Post(':id/explain')
   @PortalRead()
-  @ApiProduces('text/event-stream')
   @ApiOperation({ summary: 'Stream a plain-language explanation of why this delivery fails' })
+  @ApiOkResponse({
+    description: 'Server-sent events: `token` {text} messages as the explanation is written, then `done` {source, model, interrupted?} or `error` {message}',
+    content: { 'text/event-stream': { schema: { type: 'string' }, example: 'event: token\ndata: {"text":"The receiver answers 500"}\n\nevent: done\ndata: {"source":"offline","model":null}\n\n' } },
+  })
+  @ApiErrors(401, 404)
   async explain(@TenantIdParam() tenantId: string, @IdParam('id', 'delivery') id: string, @Res() reply: FastifyReply): Promise<void> {
     const delivery = await this.deliveries.get(tenantId, id);
     const endpoint = await this.repository.explainTarget(tenantId, id);

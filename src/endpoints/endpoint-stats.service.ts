@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidInputError, NotFoundError } from '../common/errors';
-import { EndpointStatsQueryDto, MAX_STATS_BUCKETS, STATS_BUCKETS, StatsBucketResponse } from './dto/endpoint-stats.dto';
+import { EndpointStatsQueryDto } from './dto/endpoint-stats.dto';
+import { EndpointStatsResponse } from './dto/endpoint.response';
+import { MAX_STATS_BUCKETS, STATS_BUCKETS } from './stats-buckets';
 import { EndpointStatsRepository } from './endpoint-stats.repository';
 import { EndpointsRepository } from './endpoints.repository';
 
@@ -14,7 +16,7 @@ export class EndpointStatsService {
     private readonly endpoints: EndpointsRepository,
   ) {}
 
-  async get(tenantId: string, endpointId: string, query: EndpointStatsQueryDto): Promise<{ data: StatsBucketResponse[] }> {
+  async get(tenantId: string, endpointId: string, query: EndpointStatsQueryDto): Promise<EndpointStatsResponse> {
     const bucketMs = STATS_BUCKETS[query.bucket ?? '1h'];
     const untilMs = query.until === undefined ? Date.now() : Date.parse(query.until);
     const sinceMs = query.since === undefined ? untilMs - DAY_MS : Date.parse(query.since);

@@ -1,11 +1,13 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { IdParam, TenantIdParam } from '../common/id-param';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, BODY_ERRORS } from '../common/api-docs';
 import { PortalRoutes } from '../auth/auth.decorators';
 import { InvalidInputError } from '../common/errors';
 import { stringifyWithRaw } from '../common/raw-json';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { EventDetailResponse, EventPage, PublishedEventBatchResponse, PublishedEventResponse } from './dto/event.response';
 import { ListEventsDto } from './dto/list-events.dto';
 import { parsePublishBatchBody, parsePublishBody } from './dto/parse-publish-body';
 import { PublishEventBatchDto, PublishEventDto } from './dto/publish-event.dto';
@@ -14,6 +16,7 @@ import { rawJsonElements, rawJsonMember } from './raw-json-member';
 
 @ApiTags('events')
 @ApiBearerAuth()
+@ApiErrors(401, 404)
 @Controller('v1/tenants/:tenantId/events')
 export class EventsController {
   constructor(
@@ -23,15 +26,19 @@ export class EventsController {
 
   @Post()
   @HttpCode(202)
+  @ApiOperation({ summary: 'Publish an event to every enabled endpoint of the tenant whose filter matches its type' })
   @ApiBody({ type: PublishEventDto })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 characters; the same key within 24 h returns the first event' })
+  // Read from the request rather than with @Headers(), which would document the header a second time, as required.
+  @ApiHeader({ name: 'Idempotency-Key', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 }, description: 'the same key for the same tenant within 24 h returns the first event (same id) and creates no new deliveries' })
+  @ApiAcceptedResponse({ type: PublishedEventResponse })
+  @ApiErrors(...BODY_ERRORS)
   publish(
     @TenantIdParam() tenantId: string,
     @Body() body: unknown,
     @Req() request: FastifyRequest & { rawBody?: Buffer },
-    @Headers('idempotency-key') idempotencyKey?: string,
   ) {
-    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
       throw new InvalidInputError('Idempotency-Key', 'must be 1 to 255 characters');
     }
     // Validated by hand (same rules as PublishEventDto): the global ValidationPipe skips `unknown`.
@@ -44,6 +51,8 @@ export class EventsController {
   @HttpCode(202)
   @ApiBody({ type: PublishEventBatchDto })
   @ApiOperation({ summary: 'Publish up to 100 events in one transaction: all are accepted, or none' })
+  @ApiAcceptedResponse({ type: PublishedEventBatchResponse })
+  @ApiErrors(...BODY_ERRORS)
   async publishBatch(@TenantIdParam() tenantId: string, @Body() body: unknown, @Req() request: FastifyRequest & { rawBody?: Buffer }) {
     const events = parsePublishBatchBody(body, { maxJsonDepth: this.config.maxJsonDepth, scan: request.jsonScan });
     const raw = request.rawBody && rawJsonMember(request.rawBody.toString('utf8'), 'events');
@@ -60,6 +69,9 @@ export class EventsController {
   @Get()
   @PortalRoutes()
   @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'List the tenant\'s events, newest first' })
+  @ApiOkResponse({ type: EventPage })
+  @ApiErrors(400)
   async list(@TenantIdParam() tenantId: string, @Query() query: ListEventsDto): Promise<string> {
     return stringifyWithRaw(await this.events.list(tenantId, query));
   }
@@ -67,6 +79,8 @@ export class EventsController {
   @Get(':id')
   @PortalRoutes()
   @Header('content-type', 'application/json; charset=utf-8')
+  @ApiOperation({ summary: 'Get an event, its data byte for byte as published, and its first 100 deliveries' })
+  @ApiOkResponse({ type: EventDetailResponse })
   async get(@TenantIdParam() tenantId: string, @IdParam('id', 'event') id: string): Promise<string> {
     return stringifyWithRaw(await this.events.get(tenantId, id));
   }

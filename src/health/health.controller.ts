@@ -1,10 +1,11 @@
 import { Controller, Get, HttpCode, Optional, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { Db } from '../database/db';
 import { pendingMigrationCount } from '../database/migrate';
 import { WorkerService } from '../worker/worker.service';
+import { LivenessResponse, ReadinessResponse } from './health.response';
 
 type Check = 'up' | 'down' | 'not run in this process';
 
@@ -24,12 +25,17 @@ export class HealthController {
 
   @Get()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Liveness: the process answers', security: [] })
+  @ApiOkResponse({ type: LivenessResponse })
   live() {
     return { status: 'ok' };
   }
 
   /** 200 when the database answers, every migration is applied and (where it runs here) the worker runs. */
   @Get('ready')
+  @ApiOperation({ summary: 'Readiness: database reachable, migrations applied, worker running', security: [] })
+  @ApiOkResponse({ type: ReadinessResponse, description: 'Ready' })
+  @ApiServiceUnavailableResponse({ type: ReadinessResponse, description: 'Not ready: the checks say which part is down' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks: Record<string, Check> = { database: 'down', migrations: 'down', worker: this.worker ? (this.worker.running ? 'up' : 'down') : 'not run in this process' };
     try {

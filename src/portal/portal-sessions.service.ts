@@ -5,7 +5,8 @@ import { parseDuration } from '../common/duration';
 import { InvalidInputError, NotFoundError } from '../common/errors';
 import { newId } from '../common/ids';
 import { APP_CONFIG, AppConfig, MAX_PORTAL_SESSION_TTL_MS } from '../config/config';
-import { CreatePortalSessionDto, PortalSessionResponse } from './dto/create-portal-session.dto';
+import { CreatePortalSessionDto } from './dto/create-portal-session.dto';
+import { PortalSessionResponse } from './dto/portal-session.response';
 
 const MIN_TTL_MS = 60_000;
 

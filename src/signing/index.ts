@@ -5,7 +5,8 @@ export { generateSecret, isValidSecret, secretKeyBytes } from './secrets';
 export { standardWebhooksSignature } from './standard-webhooks';
 export { hmacHexSignature } from './hmac-hex';
 
-export type SignatureScheme = 'standard-webhooks' | 'hmac-sha256-hex';
+export const SIGNATURE_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 
 export function signatureHeaders(
   scheme: SignatureScheme,

@@ -1,10 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ListQueryDto } from '../../common/pagination';
-import { EVENT_TYPE_PATTERN } from '../../events/dto/publish-event.dto';
-
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from '../../events/event-type';
+import { DELIVERY_STATUSES, DeliveryStatus } from '../delivery-status';
 
 export class ListDeliveriesDto extends ListQueryDto {
   @ApiPropertyOptional({ example: 'ep_01kb2m3n4p5q6r7s8t9v0w1x2y' })
@@ -19,14 +17,14 @@ export class ListDeliveriesDto extends ListQueryDto {
   @Matches(/^evt_[0-9a-z]{26}$/, { message: 'eventId must be an event id (evt_...)' })
   eventId?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: MAX_EVENT_TYPE_LENGTH, example: 'invoice.paid' })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @MaxLength(MAX_EVENT_TYPE_LENGTH)
   @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must be an event type name' })
   eventType?: string;
 
-  @ApiPropertyOptional({ enum: DELIVERY_STATUSES })
+  @ApiPropertyOptional({ enum: DELIVERY_STATUSES, enumName: 'DeliveryStatus' })
   @IsOptional()
   @IsIn(DELIVERY_STATUSES)
   status?: DeliveryStatus;

@@ -3,9 +3,8 @@ import {
   ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, ValidateIf,
 } from 'class-validator';
 import { NoControlCharacters } from '../../common/validation';
+import { SIGNATURE_SCHEMES, SignatureScheme } from '../../signing';
 import { EVENT_TYPE_FILTER_PATTERN } from '../event-type-filter';
-
-export const SIGNATURE_SCHEMES = ['standard-webhooks', 'hmac-sha256-hex'] as const;
 
 export class CreateEndpointDto {
   @ApiProperty({ example: 'https://example.com/webhooks' })
@@ -14,7 +13,7 @@ export class CreateEndpointDto {
   @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, require_host: true }, { message: 'url must be an http or https URL' })
   url!: string;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 500 })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
   @IsOptional()
   @IsString()
   @MaxLength(500)
@@ -41,10 +40,10 @@ export class CreateEndpointDto {
   @MaxLength(200)
   secret?: string;
 
-  @ApiPropertyOptional({ enum: SIGNATURE_SCHEMES, default: 'standard-webhooks' })
+  @ApiPropertyOptional({ enum: SIGNATURE_SCHEMES, enumName: 'SignatureScheme', default: 'standard-webhooks' })
   @IsOptional()
   @IsIn(SIGNATURE_SCHEMES)
-  signatureScheme?: (typeof SIGNATURE_SCHEMES)[number];
+  signatureScheme?: SignatureScheme;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
   @IsOptional()
@@ -56,14 +55,14 @@ export class CreateEndpointDto {
   @IsBoolean()
   summaries?: boolean;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: 100000, description: 'null = unlimited' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 100000, description: 'null = unlimited' })
   @ValidateIf((o: CreateEndpointDto) => o.rateLimitPerSecond !== null && o.rateLimitPerSecond !== undefined)
   @IsInt()
   @Min(1)
   @Max(100000)
   rateLimitPerSecond?: number | null;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: 256, description: 'attempts in flight to this endpoint at once, across every worker; default ENDPOINT_MAX_IN_FLIGHT (null on PATCH: back to the default)' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 256, description: 'attempts in flight to this endpoint at once, across every worker; default ENDPOINT_MAX_IN_FLIGHT (null on PATCH: back to the default)' })
   @ValidateIf((o: CreateEndpointDto) => o.maxInFlight !== null && o.maxInFlight !== undefined)
   @IsInt()
   @Min(1)

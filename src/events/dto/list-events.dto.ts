@@ -1,13 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ListQueryDto } from '../../common/pagination';
-import { EVENT_TYPE_PATTERN } from './publish-event.dto';
+import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from '../event-type';
 
 export class ListEventsDto extends ListQueryDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: MAX_EVENT_TYPE_LENGTH, example: 'invoice.paid' })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @MaxLength(MAX_EVENT_TYPE_LENGTH)
   @Matches(EVENT_TYPE_PATTERN, { message: 'type must be an event type name' })
   type?: string;
 

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../common/errors';
 import { findJsonProblem, JsonScan } from '../../common/json-body';
-import { EVENT_TYPE_PATTERN } from './publish-event.dto';
+import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from '../event-type';
 
 /** MAX_JSON_DEPTH, and what the body parser's scan saw (the walk of `data` is skipped when nothing nests that deep). */
 export interface DataLimits {
@@ -57,7 +57,7 @@ function parseEvent(body: unknown, prefix: string, allowed: string[], limits: Da
   }
   const { type, data, idempotencyKey } = record;
   if (typeof type !== 'string') throw new InvalidInputError(`${prefix}type`, 'must be a string');
-  if (type.length > 128) throw new InvalidInputError(`${prefix}type`, 'must be at most 128 characters');
+  if (type.length > MAX_EVENT_TYPE_LENGTH) throw new InvalidInputError(`${prefix}type`, `must be at most ${MAX_EVENT_TYPE_LENGTH} characters`);
   if (!EVENT_TYPE_PATTERN.test(type)) throw new InvalidInputError(`${prefix}type`, 'must be dot-separated names of letters, digits, _ and -');
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new InvalidInputError(`${prefix}data`, 'must be a JSON object');
   // The body may nest no deeper than data can: a scan at or under the limit spares the walk.

@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsString, Matches, MaxLength } from 'class-validator';
-
-export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_LENGTH } from '../event-type';
 
 export class PublishEventDto {
-  @ApiProperty({ example: 'invoice.paid', maxLength: 128 })
+  @ApiProperty({ example: 'invoice.paid', maxLength: MAX_EVENT_TYPE_LENGTH })
   @IsString()
-  @MaxLength(128)
+  @MaxLength(MAX_EVENT_TYPE_LENGTH)
   @Matches(EVENT_TYPE_PATTERN, { message: 'type must be dot-separated names of letters, digits, _ and -' })
   type!: string;
 
@@ -28,7 +27,7 @@ export class PublishEventBatchDto {
 
 /** Documents POST .../endpoints/{id}/test: both fields optional. */
 export class TestEventDto {
-  @ApiPropertyOptional({ example: 'webhook.test', default: 'webhook.test', maxLength: 128 })
+  @ApiPropertyOptional({ example: 'webhook.test', default: 'webhook.test', maxLength: MAX_EVENT_TYPE_LENGTH })
   type?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })

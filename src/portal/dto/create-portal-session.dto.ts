@@ -13,13 +13,3 @@ export class CreatePortalSessionDto {
   @IsBoolean()
   readOnly?: boolean;
 }
-
-export interface PortalSessionResponse {
-  id: string;
-  /** Opens the portal signed in to the tenant; carries the token in its fragment. */
-  url: string;
-  /** `pts_...`: shown only here; only its hash is stored. */
-  token: string;
-  expiresAt: string;
-  readOnly: boolean;
-}
