@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
+import { Db } from '../database/db';
 import { PROMPT_VERSION } from './prompt';
-
-/** The one method used of a pg Pool / Client / TypeORM query runner. */
-export interface Queryable {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
 
 export interface CachedSummary {
   text: string;
@@ -47,14 +43,13 @@ export function utcDay(ms: number): string {
 export class PgSummaryStore implements SummaryStore {
   private readonly now: () => number;
 
-  constructor(private readonly db: Queryable, options: { now?: () => number } = {}) {
+  constructor(private readonly db: Db, options: { now?: () => number } = {}) {
     this.now = options.now ?? Date.now;
   }
 
   async getCached(key: string): Promise<CachedSummary | null> {
-    const { rows } = await this.db.query('select text, model from summary_cache where key = $1', [key]);
-    const row = rows[0];
-    if (!isRow(row) || typeof row.text !== 'string' || typeof row.model !== 'string') return null;
+    const row = await this.db.one<{ text: unknown; model: unknown }>('select text, model from summary_cache where key = $1', [key]);
+    if (!row || typeof row.text !== 'string' || typeof row.model !== 'string') return null;
     return { text: row.text, model: row.model };
   }
 
@@ -71,7 +66,7 @@ export class PgSummaryStore implements SummaryStore {
    * lock and can never together pass the budget: the check and the increment are the same write.
    */
   async reserve(tenantId: string, tokens: number, budget: number): Promise<boolean> {
-    const { rows } = await this.db.query(
+    const rows = await this.db.query(
       `insert into llm_token_usage (tenant_id, day, used)
        select $1, $2::date, $3::bigint where $3::bigint <= $4::bigint
        on conflict (tenant_id, day) do update set used = llm_token_usage.used + excluded.used
@@ -94,12 +89,7 @@ export class PgSummaryStore implements SummaryStore {
 
   /** Tokens used by `tenantId` on the UTC day of `ms` (for tests and operators). */
   async usedOn(tenantId: string, ms = this.now()): Promise<number> {
-    const { rows } = await this.db.query('select used from llm_token_usage where tenant_id = $1 and day = $2::date', [tenantId, utcDay(ms)]);
-    const row = rows[0];
-    return isRow(row) ? Number(row.used) : 0;
+    const row = await this.db.one<{ used: string }>('select used from llm_token_usage where tenant_id = $1 and day = $2::date', [tenantId, utcDay(ms)]);
+    return row ? Number(row.used) : 0;
   }
-}
-
-function isRow(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object';
 }

@@ -16,8 +16,8 @@ export class SummaryService implements BeforeApplicationShutdown {
   private readonly engine: SummaryEngine;
 
   constructor(db: Db, @Inject(APP_CONFIG) config: AppConfig) {
-    this.engine = new SummaryEngine(config.llm, new PgSummaryStore(db.pool), {
-      callRate: config.llm.requestsPerMinute === null ? undefined : new PgCallRate(db.pool, config.llm.requestsPerMinute),
+    this.engine = new SummaryEngine(config.llm, new PgSummaryStore(db), {
+      callRate: config.llm.requestsPerMinute === null ? undefined : new PgCallRate(db, config.llm.requestsPerMinute),
       // Only ids and the failing stage: event data and provider keys never reach the log.
       onError: (error, context) =>
         this.logger.warn({ eventId: context.eventId, stage: context.stage, error: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }, 'summary fell back to offline'),

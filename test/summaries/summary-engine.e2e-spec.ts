@@ -1,3 +1,4 @@
+import { Db } from '../../src/database/db';
 import { register } from 'prom-client';
 import type { LlmConfig } from '../../src/config/config';
 import { SYSTEM_PROMPT } from '../../src/summaries/prompt';
@@ -16,7 +17,7 @@ let counter = 0;
 
 beforeAll(async () => {
   [db, openai, anthropic] = await Promise.all([createTestDatabase(), startFakeLlmServer(), startFakeLlmServer()]);
-  store = new PgSummaryStore(db.pool);
+  store = new PgSummaryStore(new Db(db.pool));
 });
 afterAll(async () => {
   await Promise.all([openai.close(), anthropic.close()]);

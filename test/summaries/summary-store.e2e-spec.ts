@@ -1,3 +1,4 @@
+import { Db } from '../../src/database/db';
 import { canonicalJson, PgSummaryStore, summaryCacheKey } from '../../src/summaries/summary-store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -12,7 +13,7 @@ afterAll(async () => {
 
 describe('PgSummaryStore', () => {
   it('caches summaries by key', async () => {
-    const store = new PgSummaryStore(db.pool);
+    const store = new PgSummaryStore(new Db(db.pool));
     const key = summaryCacheKey('openai:gpt-4o-mini', 'invoice.paid', { id: 'in_1' });
     expect(await store.getCached(key)).toBeNull();
     await store.putCached(key, { text: 'Invoice paid.', model: 'gpt-4o-mini' });
@@ -30,7 +31,7 @@ describe('PgSummaryStore', () => {
   });
 
   it('reserves within the budget and refuses past it', async () => {
-    const store = new PgSummaryStore(db.pool);
+    const store = new PgSummaryStore(new Db(db.pool));
     expect(await store.reserve('ten_a', 600, 1000)).toBe(true);
     expect(await store.reserve('ten_a', 500, 1000)).toBe(false);
     expect(await store.reserve('ten_a', 400, 1000)).toBe(true);
@@ -40,7 +41,7 @@ describe('PgSummaryStore', () => {
   });
 
   it('settles by the difference between reserved and actual', async () => {
-    const store = new PgSummaryStore(db.pool);
+    const store = new PgSummaryStore(new Db(db.pool));
     expect(await store.reserve('ten_c', 500, 1000)).toBe(true);
     await store.settle('ten_c', 500, 120);
     expect(await store.usedOn('ten_c')).toBe(120);
@@ -52,7 +53,7 @@ describe('PgSummaryStore', () => {
 
   it('budgets per UTC day', async () => {
     let clock = Date.parse('2026-11-27T23:59:00Z');
-    const store = new PgSummaryStore(db.pool, { now: () => clock });
+    const store = new PgSummaryStore(new Db(db.pool), { now: () => clock });
     expect(await store.reserve('ten_d', 1000, 1000)).toBe(true);
     expect(await store.reserve('ten_d', 1, 1000)).toBe(false);
     clock = Date.parse('2026-11-28T00:00:01Z');
@@ -60,7 +61,7 @@ describe('PgSummaryStore', () => {
   });
 
   it('50 concurrent reservations never pass the budget', async () => {
-    const store = new PgSummaryStore(db.pool);
+    const store = new PgSummaryStore(new Db(db.pool));
     const results = await Promise.all(Array.from({ length: 50 }, () => store.reserve('ten_race', 70, 1000)));
     expect(results.filter(Boolean)).toHaveLength(14);
     expect(await store.usedOn('ten_race')).toBe(980);

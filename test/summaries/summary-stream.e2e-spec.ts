@@ -1,3 +1,4 @@
+import { Db } from '../../src/database/db';
 import type { LlmConfig } from '../../src/config/config';
 import { SummaryEngine, type StreamRequest } from '../../src/summaries/summary.engine';
 import { PgSummaryStore } from '../../src/summaries/summary-store';
@@ -15,7 +16,7 @@ let tenant = 0;
 
 beforeAll(async () => {
   [db, openai, anthropic] = await Promise.all([createTestDatabase(), startFakeLlmServer(), startFakeLlmServer()]);
-  store = new PgSummaryStore(db.pool);
+  store = new PgSummaryStore(new Db(db.pool));
 });
 afterAll(async () => {
   await Promise.all([openai.close(), anthropic.close()]);
