@@ -347,6 +347,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
         waitForDeliveries: (bucket, expected, timeoutMs) => waitForDeliveries(receiver, children, bucket, expected, timeoutMs),
         assertAlive: () => children.assertAlive(),
         log,
+        onDecade: (partial) => writeFileSync(join(RESULTS, 'scale-partial.json'), `${JSON.stringify({ date: startedAt.toISOString(), partial: true, ...partial }, null, 2)}\n`),
       },
     });
     return;
