@@ -37,12 +37,21 @@ export async function resolveDatabase(config: AppConfig): Promise<ResolvedDataba
   return useLocalDatabase(config.dataDir);
 }
 
-/** Migrations under an advisory lock, so processes starting together do not race. */
+/**
+ * Migrations under an advisory lock, so processes starting together do not race. The lock is
+ * polled, not waited for: a session blocked in pg_advisory_lock holds a snapshot, and a
+ * migration that builds an index concurrently waits for every older snapshot, so the two
+ * would wait for each other for ever.
+ */
 export async function migrateWithLock(url: string): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    for (;;) {
+      const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [MIGRATION_LOCK]);
+      if (rows[0].locked) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     await migrateDatabase(url);
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
