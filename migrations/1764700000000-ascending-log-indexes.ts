@@ -21,22 +21,23 @@ export class AscendingLogIndexes1764700000000 implements MigrationInterface {
   transaction = false as const;
 
   async up(q: QueryRunner): Promise<void> {
-    for (const { name, on } of REBUILT) {
-      // a build cut short leaves an invalid index behind: start again
-      await q.query(`drop index concurrently if exists ${name}_new`);
-      await q.query(`create index concurrently ${name}_new on ${on}`);
-      await q.query(`drop index concurrently if exists ${name}`);
-      await q.query(`alter index ${name}_new rename to ${name}`);
-    }
+    for (const { name, on } of REBUILT) await rebuild(q, name, on);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const { name, on } of REBUILT) {
-      const desc = on.replace(/, (id|delivery_id)\)$/, ', $1 desc)');
-      await q.query(`drop index concurrently if exists ${name}_new`);
-      await q.query(`create index concurrently ${name}_new on ${desc}`);
-      await q.query(`drop index concurrently if exists ${name}`);
-      await q.query(`alter index ${name}_new rename to ${name}`);
-    }
+    for (const { name, on } of REBUILT) await rebuild(q, name, on.replace(/, (id|delivery_id)\)$/, ', $1 desc)'));
   }
+}
+
+/**
+ * Builds the new index beside the old one and swaps the names, so the table has its index at
+ * every step; a run cut short (an invalid _new, or a leftover _old) is cleaned up by the next.
+ */
+async function rebuild(q: QueryRunner, name: string, on: string): Promise<void> {
+  await q.query(`drop index concurrently if exists ${name}_new`);
+  await q.query(`drop index concurrently if exists ${name}_old`);
+  await q.query(`create index concurrently ${name}_new on ${on}`);
+  await q.query(`alter index if exists ${name} rename to ${name}_old`);
+  await q.query(`alter index ${name}_new rename to ${name}`);
+  await q.query(`drop index concurrently if exists ${name}_old`);
 }
