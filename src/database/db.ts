@@ -26,7 +26,8 @@ export class Db {
   }
 
   /**
-   * Prepared reads of the delivery or event log, in one read-only transaction, planned without
+   * Prepared reads of the delivery or event log, in one read-only transaction with one snapshot
+   * (a page and the walk-end query that follows it see the same rows), planned without
    * sequential or bitmap scans, hash or merge joins, and for the values at hand (never a
    * generic plan, which would guess that a tenant or endpoint holds an average share of the
    * rows): a page of the history is always best read along an index, its rows looked up one
@@ -36,7 +37,7 @@ export class Db {
   async indexReads<T>(fn: (read: IndexRead) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query(`begin read only; set local enable_seqscan = off; set local enable_bitmapscan = off;
+      await client.query(`begin isolation level repeatable read read only; set local enable_seqscan = off; set local enable_bitmapscan = off;
         set local enable_hashjoin = off; set local enable_mergejoin = off; set local plan_cache_mode = force_custom_plan`);
       const result = await fn(async <R extends QueryResultRow>(name: string, text: string, params: unknown[]) =>
         (await client.query<R>({ name, text, values: params })).rows);

@@ -263,3 +263,17 @@ describe('retention', () => {
     }
   });
 });
+
+describe('Db.indexReads', () => {
+  it('runs its reads in one snapshot (repeatable read), so a page and its walk-end see the same rows', async () => {
+    const seen = await new Db(db.pool).indexReads(async (read) => {
+      const [first] = await read<{ n: number }>('plans_count_a', 'select count(*)::int as n from deliveries', []);
+      await db.pool.query(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type) values ($1, $2, $3, $4, 'type.0')`,
+        [newId('dlv'), tenant, someEvent, endpoints[0]]);
+      const [second] = await read<{ n: number }>('plans_count_b', 'select count(*)::int as n from deliveries', []);
+      const [iso] = await read<{ transaction_isolation: string }>('plans_iso', 'show transaction_isolation', []);
+      return { first: first.n, second: second.n, iso: iso.transaction_isolation };
+    });
+    expect(seen).toEqual({ first: seen.first, second: seen.first, iso: 'repeatable read' });
+  });
+});
