@@ -15,6 +15,18 @@ describe('explain prompt', () => {
     expect(redactBody('Error: upstream timed out')).toBe('Error: upstream timed out');
   });
 
+  it('redacts the forms a parser misses: JSON cut off by the capture limit, quoted keys, single quotes, spaced values, short auth credentials', () => {
+    expect(redactBody('{"error":"bad","password":"hunter2","api_key":"sk_abc')).toBe('{"error":"bad","password":"[redacted]","api_key":"[redacted]"');
+    expect(redactBody('"client_secret": "zzz" and more')).toBe('"client_secret": "[redacted]" and more');
+    expect(redactBody("{'password': 'hunter2'}")).toBe("{'password': '[redacted]'}");
+    expect(redactBody('password: "hunter two words"')).toBe('password: "[redacted]"');
+    for (const header of ['Authorization: Bearer abc.def', 'authorization: Basic dXNlcjpw']) {
+      const out = redactBody(header);
+      expect(out).not.toMatch(/abc\.def|dXNlcjpw/);
+    }
+    expect(redactBody('status: failed, retry: later')).toBe('status: failed, retry: later');
+  });
+
   it('keeps snippets short, on one line, and names binary bodies only by size', () => {
     expect(responseSnippet('a\n\n b', 'utf8', false, 10)).toBe('a b');
     expect(responseSnippet('x'.repeat(20), 'utf8', false, 10)).toBe(`${'x'.repeat(10)}…`);
@@ -39,5 +51,12 @@ describe('explain prompt', () => {
     ];
     expect(out[0]).toBe('See ');
     expect(out.join('')).toBe('See [link removed] and https://hooks.example.com/in ok');
+  });
+
+  it('removes links however they are written: glued to a word, protocol-relative, bare host and path; keeps the endpoint host and plain words', () => {
+    const filter = createOutputFilter('hooks.example.com');
+    const text = 'a _https://evil.example/x b Xhttps://evil.example/y c //evil.example/reset d evil.example/reset e www.evil.example f https://hooks.example.com/ok g hooks.example.com/in v1.2 file.json e.g. 10.5s ';
+    expect(filter.push(text) + filter.end()).toBe(
+      'a _[link removed] b X[link removed] c [link removed] d [link removed] e [link removed] f https://hooks.example.com/ok g hooks.example.com/in v1.2 file.json e.g. 10.5s ');
   });
 });

@@ -129,17 +129,32 @@ export function redactBody(body: string): string {
       // not JSON after all (or cut off by the capture limit): treated as text
     }
   }
-  return redactString(body).replace(KEY_VALUE, (whole, key: string, separator: string, quote: string, value: string) => {
-    const placeholder = placeholderForKey(key);
-    return placeholder === null || value.startsWith('[') ? whole : `${key}${separator}${quote}${placeholder}`;
-  });
+  return redactString(body)
+    .replace(AUTH_SCHEME, (_whole, scheme: string) => `${scheme} [redacted]`)
+    .replace(KEY_VALUE, (whole, keyQuote: string, key: string, separator: string, dq?: string, sq?: string, bare?: string) => {
+      const placeholder = placeholderForKey(key);
+      const value = dq ?? sq ?? bare ?? '';
+      if (placeholder === null || value.startsWith('[')) return whole;
+      const quote = dq !== undefined ? '"' : sq !== undefined ? "'" : '';
+      return `${keyQuote}${key}${keyQuote}${separator}${quote}${placeholder}${quote}`;
+    });
 }
 
-const KEY_VALUE = /\b([A-Za-z][\w.-]{0,40})(\s*[=:]\s*)(["']?)([^\s"'&,;<>]+)/g;
+/**
+ * A key (bare, or quoted as in JSON cut off by the capture limit or a single-quoted dict), `=`
+ * or `:`, and its value: quoted up to the closing quote (spaces and all), or one bare word.
+ */
+const KEY_VALUE = /(["']?)\b([A-Za-z][\w.-]{0,40})\1(\s*[=:]\s*)(?:"([^"\n]*)"?|'([^'\n]*)'?|([^\s"'&,;<>]+))/g;
+/** The credential after an HTTP auth scheme, however short. */
+const AUTH_SCHEME = /\b(Bearer|Basic|Token|Digest)\s+(?!\[redacted)[A-Za-z0-9._~+/=-]+/gi;
 
 // Control and invisible formatting characters a model might emit; newlines and tabs stay.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g;
-const URL_PATTERN = /\b(?:https?|ftp):\/\/[^\s<>"')\]]+|\bwww\.[^\s<>"')\]]+/gi;
+/**
+ * Links a reader could follow: with a scheme (anywhere, also glued to a word), protocol-relative
+ * (`//host/...`), `www.` and bare `host.tld/path`.
+ */
+const URL_PATTERN = /(?:https?|ftp):\/\/[^\s<>"')\]]+|(?<![:\w/])\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>"')\]]*|\bwww\.[^\s<>"')\]]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\/[^\s<>"')\]]*/gi;
 /** A word without whitespace longer than this goes out anyway (filtered) rather than stalling the stream. */
 const MAX_HELD_CHARS = 256;
 
@@ -174,7 +189,7 @@ export function createOutputFilter(endpointHostName: string | null): { push(delt
 function linkAllowed(url: string, host: string | null): boolean {
   if (host === null) return false;
   try {
-    const parsed = new URL(url.toLowerCase().startsWith('www.') ? `https://${url}` : url);
+    const parsed = new URL(/^[a-z]+:\/\//i.test(url) ? url : `https://${url.replace(/^\/\//, '')}`);
     return parsed.host === host || parsed.hostname === host;
   } catch {
     return false;
