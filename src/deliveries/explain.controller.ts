@@ -89,10 +89,13 @@ export class ExplainController {
     const raw = reply.raw;
     let closed = false;
     const clientGone = new AbortController();
-    raw.on('close', () => {
+    const gone = () => {
       closed = true;
       clientGone.abort(new Error('the client closed the connection'));
-    });
+    };
+    raw.on('close', gone);
+    // A client that left while the delivery was read has already closed: no event will come.
+    if (raw.destroyed || raw.socket === null || raw.socket.destroyed) gone();
     raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
