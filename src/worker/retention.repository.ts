@@ -41,6 +41,11 @@ export class RetentionRepository {
     return { last: row?.last ?? null, expired: row?.expired ?? 0 };
   }
 
+  async databaseNow(): Promise<Date> {
+    const row = await this.db.one<{ now: Date }>(`select now() as now`);
+    return row!.now;
+  }
+
   async deleteSpentIdempotencyKeys(): Promise<void> {
     await this.db.query(`delete from idempotency_keys where created_at < now() - interval '24 hours'`);
   }

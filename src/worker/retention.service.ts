@@ -24,8 +24,10 @@ export class RetentionService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async run(now = new Date()): Promise<{ events: number; attempts: number }> {
-    const horizon = new Date(now.getTime() - this.config.retentionDays * DAY_MS - ID_LAG_MS);
+  /** `now` defaults to the database's clock, the one every created_at was written with, not this host's. */
+  async run(now?: Date): Promise<{ events: number; attempts: number }> {
+    const at = now ?? (await this.retention.databaseNow());
+    const horizon = new Date(at.getTime() - this.config.retentionDays * DAY_MS - ID_LAG_MS);
     const events = await this.expire('events', horizon);
     const attempts = await this.expire('attempts', horizon);
     await this.retention.deleteSpentIdempotencyKeys();
