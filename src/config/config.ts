@@ -166,7 +166,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workerDeadAfterMs: duration('WORKER_DEAD_AFTER', '60s', 1000),
     retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
     maxJsonDepth: int('MAX_JSON_DEPTH', 32, 1, 1000),
-    maxEndpointsPerTenant: int('MAX_ENDPOINTS_PER_TENANT', 500, 1, 1_000_000),
+    // at most 32,768: an event's deliveries are numbered in 3 base32 characters of their id (deliveryIdSql)
+    maxEndpointsPerTenant: int('MAX_ENDPOINTS_PER_TENANT', 500, 1, 32_768),
     endpointMaxInFlight: int('ENDPOINT_MAX_IN_FLIGHT', 16, 1, 256),
     logLevel: logLevel as AppConfig['logLevel'],
     llm: {

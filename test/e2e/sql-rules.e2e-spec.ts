@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { deliveryIdSql, idAtOrAfter, newId } from '../../src/common/ids';
+import { loadConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
 import { EventsRepository } from '../../src/events/events.repository';
 import { CLOSED, type Circuit } from '../../src/worker/circuit';
@@ -280,6 +281,14 @@ describe('delivery ids made in SQL from the event id (deliveryIdSql)', () => {
     expect(ids[0].slice(14, 27)).toBe(eventId.slice(-13));
     // an id's time is the event's: the log's time bounds find it
     expect(ids[0] >= idAtOrAfter('dlv', new Date(Date.now() - 60_000))).toBe(true);
+  });
+
+  it('cover every endpoint a tenant may have: MAX_ENDPOINTS_PER_TENANT stops at 32,768, the last index that is unique', async () => {
+    const { rows } = await db.pool.query<{ a: string; b: string }>(
+      `select ${deliveryIdSql('$1::text', '32766')} as a, ${deliveryIdSql('$1::text', '32767')} as b`, [newId('evt')]);
+    expect(rows[0].a < rows[0].b).toBe(true);
+    expect(loadConfig({ MAX_ENDPOINTS_PER_TENANT: '32768' }).maxEndpointsPerTenant).toBe(32768);
+    expect(() => loadConfig({ MAX_ENDPOINTS_PER_TENANT: '32769' })).toThrow(/MAX_ENDPOINTS_PER_TENANT/);
   });
 
   it('differ between events made in the same millisecond', async () => {
