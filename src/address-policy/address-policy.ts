@@ -27,7 +27,7 @@ export interface CheckTargetOptions {
  * ipaddr.js ranges that are globally reachable (IANA "Globally Reachable: True"): AS112 and
  * AMT relays are anycast services on the public internet. Everything else it names (private,
  * loopback, link-local, CGNAT, multicast, broadcast, unspecified, reserved and documentation,
- * benchmarking, unique-local, NAT64 64:ff9b::/96, Teredo, ORCHID) is refused.
+ * benchmarking, unique-local, NAT64's local-use prefix, Teredo, ORCHID) is refused.
  */
 const PUBLIC_IPV4: ReadonlySet<string> = new Set<ReturnType<ipaddr.IPv4['range']>>(['unicast', 'as112', 'amt']);
 const PUBLIC_IPV6: ReadonlySet<string> = new Set<ReturnType<ipaddr.IPv6['range']>>(['unicast', 'as112v6', 'amt']);
@@ -45,6 +45,12 @@ function isPublicIPv6(address: ipaddr.IPv6): boolean {
   if (range === 'ipv4Mapped') return isPublicIPv4(address.toIPv4Address());
   // 6to4 routes to the IPv4 address in bits 16-47.
   if (range === '6to4') return isPublicIPv4(ipv4At(address.parts, 1));
+  // NAT64's well-known prefix 64:ff9b::/96 (what DNS64 answers on IPv6-only hosts) reaches the
+  // IPv4 address in its last 32 bits; the local-use 64:ff9b:1::/48 is a network's own, refused.
+  if (range === 'rfc6052') {
+    const p = address.parts;
+    return p[0] === 0x64 && p[1] === 0xff9b && p.slice(2, 6).every((x) => x === 0) && isPublicIPv4(ipv4At(p, 6));
+  }
   if (!PUBLIC_IPV6.has(range)) return false;
   const p = address.parts;
   // The deprecated IPv4-compatible ::a.b.c.d (ipaddr.js calls it unicast) reaches that IPv4 address.
