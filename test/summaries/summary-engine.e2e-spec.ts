@@ -1,35 +1,19 @@
-import { Db } from '../../src/database/db';
 import { register } from 'prom-client';
 import type { LlmConfig } from '../../src/config/config';
 import { SYSTEM_PROMPT } from '../../src/summaries/prompt';
 import { type Summary, SummaryEngine, type SummaryEngineOptions, type SummaryInput } from '../../src/summaries/summary.engine';
 import { PgSummaryStore, type SummaryStore } from '../../src/summaries/summary-store';
-import { type FakeLlmServer, type RecordedRequest, startFakeLlmServer } from '../fakes/fake-llm-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { FakeLlmServer, RecordedRequest } from '../fakes/fake-llm-server';
+import { useEngineFixture } from './engine-fixture';
 import { waitFor } from '../support/wait';
 
-let db: TestDatabase;
 let store: PgSummaryStore;
 let openai: FakeLlmServer;
 let anthropic: FakeLlmServer;
-const engines: SummaryEngine[] = [];
+let engines: SummaryEngine[];
 let counter = 0;
 
-beforeAll(async () => {
-  [db, openai, anthropic] = await Promise.all([createTestDatabase(), startFakeLlmServer(), startFakeLlmServer()]);
-  store = new PgSummaryStore(new Db(db.pool));
-});
-afterAll(async () => {
-  await Promise.all([openai.close(), anthropic.close()]);
-  await db.drop();
-});
-beforeEach(() => {
-  openai.reset();
-  anthropic.reset();
-});
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((engine) => engine.close()));
-});
+useEngineFixture((f) => ({ store, openai, anthropic, engines } = f));
 
 function config(more: Partial<LlmConfig> = {}): LlmConfig {
   return {

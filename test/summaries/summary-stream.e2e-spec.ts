@@ -1,34 +1,18 @@
-import { Db } from '../../src/database/db';
 import type { LlmConfig } from '../../src/config/config';
 import { SummaryEngine, type StreamRequest } from '../../src/summaries/summary.engine';
-import { PgSummaryStore } from '../../src/summaries/summary-store';
-import { type FakeLlmServer, startFakeLlmServer } from '../fakes/fake-llm-server';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { PgSummaryStore } from '../../src/summaries/summary-store';
+import type { FakeLlmServer } from '../fakes/fake-llm-server';
+import { useEngineFixture } from './engine-fixture';
 import { waitFor } from '../support/wait';
 
 /** SummaryEngine.stream, the explanation's model path: first-token deadline, mid-stream failures, the cascade before the first word. */
-let db: TestDatabase;
 let store: PgSummaryStore;
 let openai: FakeLlmServer;
 let anthropic: FakeLlmServer;
-const engines: SummaryEngine[] = [];
+let engines: SummaryEngine[];
 let tenant = 0;
 
-beforeAll(async () => {
-  [db, openai, anthropic] = await Promise.all([createTestDatabase(), startFakeLlmServer(), startFakeLlmServer()]);
-  store = new PgSummaryStore(new Db(db.pool));
-});
-afterAll(async () => {
-  await Promise.all([openai.close(), anthropic.close()]);
-  await db.drop();
-});
-beforeEach(() => {
-  openai.reset();
-  anthropic.reset();
-});
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((engine) => engine.close()));
-});
+useEngineFixture((f) => ({ store, openai, anthropic, engines } = f));
 
 function engine(more: Partial<LlmConfig> = {}): SummaryEngine {
   const made = new SummaryEngine({
