@@ -1,6 +1,6 @@
-import { createEndpoint, createTenant, startTestApp, TestApp } from '../support/app';
+import { createEndpoint, TestApp, useAppWithFakeLlm } from '../support/app';
 import { waitForDelivery } from '../support/deliveries';
-import { FakeLlmServer, startFakeLlmServer } from '../fakes/fake-llm-server';
+import type { FakeLlmServer } from '../fakes/fake-llm-server';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
@@ -76,26 +76,17 @@ describe('explain through an OpenAI-compatible model', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    llm = await startFakeLlmServer();
-    receiver = await new TestReceiver().start();
+  useAppWithFakeLlm((fake) => ({
+    LLM_PROVIDERS: 'openai:gpt-4o-mini',
+    OPENAI_API_KEY: 'sk-test-explain-never-logged',
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    RETRY_SCHEDULE: '1h',
+  }), (ctx) => ({ app, llm, receiver, tenantId } = ctx));
+  beforeAll(() => {
     receiver.respondWith((_req, res) => {
       res.writeHead(401, { 'content-type': 'application/json' }).end(RESPONSE_BODY);
     });
-    app = await startTestApp({
-      LLM_PROVIDERS: 'openai:gpt-4o-mini',
-      OPENAI_API_KEY: 'sk-test-explain-never-logged',
-      OPENAI_BASE_URL: llm.openaiBaseUrl,
-      RETRY_SCHEDULE: '1h',
-    });
-    tenantId = await createTenant(app);
   });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await llm?.close();
-  });
-  beforeEach(() => llm.reset());
 
   it('streams the model\'s words as they arrive, from a redacted, fenced prompt, and charges the budget', async () => {
     const deliveryId = await failingDelivery(app, receiver, tenantId, '/openai');
@@ -196,25 +187,17 @@ describe('explain through Anthropic, under LLM_REQUESTS_PER_MINUTE', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    llm = await startFakeLlmServer();
-    receiver = await new TestReceiver().start();
+  useAppWithFakeLlm((fake) => ({
+    LLM_PROVIDERS: 'anthropic:claude-3-5-haiku-latest',
+    ANTHROPIC_API_KEY: 'sk-ant-test-never-logged',
+    ANTHROPIC_BASE_URL: fake.url,
+    LLM_REQUESTS_PER_MINUTE: '1',
+    RETRY_SCHEDULE: '1h',
+  }), (ctx) => ({ app, llm, receiver, tenantId } = ctx));
+  beforeAll(() => {
     receiver.respondWith((_req, res) => {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('maintenance, write to admin@receiver.example; api_key=zzsecretvalue99');
     });
-    app = await startTestApp({
-      LLM_PROVIDERS: 'anthropic:claude-3-5-haiku-latest',
-      ANTHROPIC_API_KEY: 'sk-ant-test-never-logged',
-      ANTHROPIC_BASE_URL: llm.url,
-      LLM_REQUESTS_PER_MINUTE: '1',
-      RETRY_SCHEDULE: '1h',
-    });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await llm?.close();
   });
 
   it('streams from the Messages API; a second call over the per-minute limit is refused at once and answered offline', async () => {

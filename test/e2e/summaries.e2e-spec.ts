@@ -1,5 +1,5 @@
-import { createEndpoint, createTenant, publish, startTestApp, TestApp } from '../support/app';
-import { FakeLlmServer, startFakeLlmServer } from '../fakes/fake-llm-server';
+import { createEndpoint, publish, TestApp, useAppWithFakeLlm } from '../support/app';
+import type { FakeLlmServer } from '../fakes/fake-llm-server';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
 
@@ -10,23 +10,12 @@ describe('summaries on deliveries', () => {
   let receiver: TestReceiver;
   let tenantId: string;
 
-  beforeAll(async () => {
-    llm = await startFakeLlmServer();
-    receiver = await new TestReceiver().start();
-    app = await startTestApp({
-      LLM_PROVIDERS: 'openai:gpt-4o-mini',
-      OPENAI_API_KEY: 'sk-test-never-logged',
-      OPENAI_BASE_URL: llm.openaiBaseUrl,
-      LLM_SUMMARY_DEADLINE_MS: '800',
-    });
-    tenantId = await createTenant(app);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await receiver?.stop();
-    await llm?.close();
-  });
-  beforeEach(() => llm.reset());
+  useAppWithFakeLlm((fake) => ({
+    LLM_PROVIDERS: 'openai:gpt-4o-mini',
+    OPENAI_API_KEY: 'sk-test-never-logged',
+    OPENAI_BASE_URL: fake.openaiBaseUrl,
+    LLM_SUMMARY_DEADLINE_MS: '800',
+  }), (ctx) => ({ app, llm, receiver, tenantId } = ctx));
 
   it('attaches one model summary per event, the same on every endpoint, stored on the event', async () => {
     llm.setDefault({ kind: 'success', text: 'Invoice in_7 for 42 EUR was paid by the customer.' });

@@ -1,6 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
 import { createHttpApp } from '../../src/bootstrap';
+import { type FakeLlmServer, startFakeLlmServer } from '../fakes/fake-llm-server';
 import { TestReceiver } from './receiver';
 import { loadConfig } from '../../src/config/config';
 import { createTestDatabase, TestDatabase } from './database';
@@ -121,4 +122,32 @@ export function useAppWithReceiver(env: Record<string, string>, assign: (ctx: Ap
     await ctx.app?.close();
     await ctx.receiver?.stop();
   });
+}
+
+export interface AppWithModel extends AppWithReceiver {
+  llm: FakeLlmServer;
+}
+
+/**
+ * useAppWithReceiver with a fake model server (test/fakes/fake-llm-server.ts) started first:
+ * `env` gets it, to point the app's providers at it. Its recorded requests and scripted
+ * answers are reset before each test.
+ */
+export function useAppWithFakeLlm(env: (llm: FakeLlmServer) => Record<string, string>, assign: (ctx: AppWithModel) => void): void {
+  let ctx: Partial<AppWithModel> = {};
+  beforeAll(async () => {
+    const llm = await startFakeLlmServer();
+    ctx = { llm };
+    const receiver = await new TestReceiver().start();
+    ctx = { llm, receiver };
+    const app = await startTestApp(env(llm));
+    ctx = { llm, receiver, app, tenantId: await createTenant(app) };
+    assign(ctx as AppWithModel);
+  });
+  afterAll(async () => {
+    await ctx.app?.close();
+    await ctx.receiver?.stop();
+    await ctx.llm?.close();
+  });
+  beforeEach(() => ctx.llm?.reset());
 }
