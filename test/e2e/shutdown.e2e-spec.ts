@@ -1,9 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { ADMIN_TOKEN } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
+import { spawnService } from '../support/service-process';
 
 interface Started {
   proc: ChildProcess;
@@ -37,26 +37,13 @@ describe('clean shutdown', () => {
   });
 
   async function start(): Promise<Started> {
-    const proc = spawn(process.execPath, [join(__dirname, '../support/child-main.js')], {
-      env: {
-        ...process.env, DATABASE_URL: db.url, ADMIN_TOKEN, ALLOW_PRIVATE_TARGETS: 'true', PORT: '0', LOG_LEVEL: 'info',
-        WORKER_CONCURRENCY: '8', RETRY_JITTER: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { proc, lines, stderr, exited } = spawnService([], {
+      ...process.env, DATABASE_URL: db.url, ADMIN_TOKEN, ALLOW_PRIVATE_TARGETS: 'true', PORT: '0', LOG_LEVEL: 'info',
+      WORKER_CONCURRENCY: '8', RETRY_JITTER: '0',
     });
     children.push(proc);
-    const lines: string[] = [];
-    let stderr = '';
-    let partial = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop()!;
-      lines.push(...parts);
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    const listening = await waitFor(() => lines.map((l) => /"url":"(http:[^"]+)"/.exec(l)?.[1]).find(Boolean), 30_000, `the listening line (stderr: ${stderr})`);
-    return { proc, baseUrl: listening!, lines, stderr: () => stderr, exited };
+    const listening = await waitFor(() => lines.map((l) => /"url":"(http:[^"]+)"/.exec(l)?.[1]).find(Boolean), 30_000, `the listening line (stderr: ${stderr()})`);
+    return { proc, baseUrl: listening!, lines, stderr, exited };
   }
 
   async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {

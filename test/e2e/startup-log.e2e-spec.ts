@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +6,9 @@ import { Client } from 'pg';
 import { ADMIN_TOKEN } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { waitFor } from '../support/wait';
+import { type ServiceProcess, spawnService } from '../support/service-process';
 
-interface Started {
-  proc: ChildProcess;
-  lines: string[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
+type Started = ServiceProcess;
 
 interface LogLine {
   level: number;
@@ -43,23 +39,11 @@ describe('start-up log', () => {
   });
 
   function start(args: string[], env: Record<string, string>): Started {
-    const proc = spawn(process.execPath, [join(__dirname, '../support/child-main.js'), ...args], {
-      env: { ...withoutConfig(process.env), DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(proc);
-    const lines: string[] = [];
-    let stderr = '';
-    let partial = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
-      partial = parts.pop()!;
-      lines.push(...parts);
-    });
-    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-    return { proc, lines, stderr: () => stderr, exited };
+    const started = spawnService(args, { ...withoutConfig(process.env), DATABASE_URL: db.url, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...env });
+    children.push(started.proc);
+    return started;
   }
+
 
   /** The lines up to the last start-up line (`last`), and a moment more for anything trailing. */
   async function startUp(started: Started, last: (line: LogLine) => boolean): Promise<LogLine[]> {
