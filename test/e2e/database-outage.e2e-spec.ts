@@ -1,4 +1,5 @@
 import { createTenant, publish, startTestApp, TestApp } from '../support/app';
+import { adminQuery } from '../support/database';
 import { waitFor } from '../support/wait';
 
 /** SPEC §6: an unreachable database makes readiness and publishes answer 503; accepted events stay. */
@@ -13,17 +14,6 @@ describe('database outage', () => {
     await app.db.pool.query(`select 1`).catch(() => undefined);
     await app?.close();
   });
-
-  async function adminQuery(sql: string): Promise<void> {
-    const { Client } = await import('pg');
-    const client = new Client({ connectionString: process.env.TEST_PG_BASE_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
 
   it('answers 503 while the database refuses connections, and recovers afterwards', async () => {
     const tenantId = await createTenant(app);

@@ -2,24 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { migrateWithLock } from '../../src/bootstrap';
+import { adminQuery } from '../support/database';
 import { withDatabase } from '../support/global-setup';
 
-async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: process.env.TEST_PG_BASE_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Processes starting together (an API and a worker, or replicas) migrate an empty database once, and none waits for ever. */
 describe('migrations under the lock', () => {
   const name = `whk_mig_${randomBytes(6).toString('hex')}`;
   const url = withDatabase(process.env.TEST_PG_BASE_URL!, name);
-  beforeAll(() => admin((c) => c.query(`create database ${name}`)));
-  afterAll(() => admin((c) => c.query(`drop database if exists ${name} with (force)`)));
+  beforeAll(() => adminQuery(`create database ${name}`));
+  afterAll(() => adminQuery(`drop database if exists ${name} with (force)`));
 
   it('three processes at once: one migrates (indexes built concurrently), the others wait their turn and find nothing to do', async () => {
     await Promise.all([migrateWithLock(url), migrateWithLock(url), migrateWithLock(url)]);

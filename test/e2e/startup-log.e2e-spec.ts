@@ -2,9 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { ADMIN_TOKEN } from '../support/app';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { adminQuery, createTestDatabase, TestDatabase } from '../support/database';
 import { waitFor } from '../support/wait';
 import { type ServiceProcess, spawnService } from '../support/service-process';
 
@@ -145,14 +144,4 @@ function withoutConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
   for (const name of ['ADMIN_TOKEN', 'ALLOW_PRIVATE_TARGETS', 'WORKER_PORT', 'HOST', 'LOG_LEVEL', 'LLM_PROVIDERS']) delete copy[name];
   return copy;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: process.env.TEST_PG_BASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

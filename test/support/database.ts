@@ -13,13 +13,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const baseUrl = required('TEST_PG_BASE_URL');
   const template = required('TEST_PG_TEMPLATE');
   const name = `whk_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: baseUrl });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name} template ${template}`);
-  } finally {
-    await admin.end();
-  }
+  await adminQuery(`create database ${name} template ${template}`);
   const url = withDatabase(baseUrl, name);
   const pool = new Pool({ connectionString: url, max: 5 });
   // Tests that cut connections (outage, restart) also cut this pool's idle ones: like the app's
@@ -30,15 +24,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      const c = new Client({ connectionString: baseUrl });
-      await c.connect();
-      try {
-        await c.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await c.end();
-      }
+      await adminQuery(`drop database if exists ${name} with (force)`);
     },
   };
+}
+
+/** One statement on the server's maintenance connection (create, drop, alter a database; cut connections). */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: required('TEST_PG_BASE_URL') });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 function required(name: string): string {
