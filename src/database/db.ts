@@ -28,7 +28,8 @@ export class Db {
   /**
    * Prepared reads of the delivery or event log, in one read-only transaction with one snapshot
    * (a page and the walk-end query that follows it see the same rows), planned without
-   * sequential or bitmap scans, hash or merge joins, and for the values at hand (never a
+   * sequential or bitmap scans, hash or merge joins or parallel workers (whose start costs more
+   * than a page of an index), and for the values at hand (never a
    * generic plan, which would guess that a tenant or endpoint holds an average share of the
    * rows): a page of the history is always best read along an index, its rows looked up one
    * by one, and this keeps it so whatever the statistics say (taken while a table was small,
@@ -38,7 +39,8 @@ export class Db {
     const client = await this.pool.connect();
     try {
       await client.query(`begin isolation level repeatable read read only; set local enable_seqscan = off; set local enable_bitmapscan = off;
-        set local enable_hashjoin = off; set local enable_mergejoin = off; set local plan_cache_mode = force_custom_plan`);
+        set local enable_hashjoin = off; set local enable_mergejoin = off; set local plan_cache_mode = force_custom_plan;
+        set local max_parallel_workers_per_gather = 0`);
       const result = await fn(async <R extends QueryResultRow>(name: string, text: string, params: unknown[]) =>
         (await client.query<R>({ name, text, values: params })).rows);
       await client.query('commit');

@@ -272,8 +272,11 @@ describe('Db.indexReads', () => {
         [newId('dlv'), tenant, someEvent, endpoints[0]]);
       const [second] = await read<{ n: number }>('plans_count_b', 'select count(*)::int as n from deliveries', []);
       const [iso] = await read<{ transaction_isolation: string }>('plans_iso', 'show transaction_isolation', []);
-      return { first: first.n, second: second.n, iso: iso.transaction_isolation };
+      const [settings] = await read<{ plans: string; parallel: string }>('plans_settings',
+        `select current_setting('plan_cache_mode') as plans, current_setting('max_parallel_workers_per_gather') as parallel`, []);
+      return { first: first.n, second: second.n, iso: iso.transaction_isolation, ...settings };
     });
-    expect(seen).toEqual({ first: seen.first, second: seen.first, iso: 'repeatable read' });
+    // custom plans only (a generic one guesses an average tenant), and no parallel workers
+    expect(seen).toEqual({ first: seen.first, second: seen.first, iso: 'repeatable read', plans: 'force_custom_plan', parallel: '0' });
   });
 });
