@@ -1,7 +1,8 @@
 /**
  * The tenant portal in a real browser (issue 11 point 4): Debian's Chromium driven through
  * playwright-core against the real service, database and a local receiver. Every page is scanned
- * with axe-core (no serious or critical violation) and photographed into test/artifacts/.
+ * with axe-core (no serious or critical violation) and photographed into test/artifacts/, and
+ * walked with Tab: every control reachable by keyboard, with a visible focus ring (point 3).
  *
  * Needs `apt-get install -y chromium` (or CHROMIUM_PATH pointing at a Chromium binary); without
  * it every test here fails with a message saying so.
@@ -19,7 +20,7 @@ import { waitFor } from '../support/wait';
 // (adding lib "dom" would reach every file of the project), so the page globals they use are
 // named here, for this file only.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-declare const window: any, document: any, sessionStorage: any, getComputedStyle: any, matchMedia: any, MutationObserver: any, Node: any;
+declare const window: any, document: any, sessionStorage: any, getComputedStyle: any, matchMedia: any, MutationObserver: any, Node: any, EventTarget: any;
 type Document = unknown;
 type HTMLCanvasElement = any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -51,6 +52,152 @@ async function seriousViolations(page: Page): Promise<string[]> {
   return violations.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.slice(0, 30).map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? ''}`).join(' | ')}`);
+}
+
+/**
+ * Runs in the page before the portal's scripts: remembers which elements get a click listener.
+ * Preact's onClick is an addEventListener, which no selector can see; an element the mouse can
+ * click is a control the keyboard must reach too (itself, or through a link or button inside it).
+ */
+function recordClickListeners(): void {
+  const listened = new WeakMap<object, Set<unknown>>();
+  const proto = EventTarget.prototype;
+  const add = proto.addEventListener;
+  const remove = proto.removeEventListener;
+  proto.addEventListener = function (this: object, type: string, listener: unknown, options?: unknown) {
+    if (type === 'click' && listener) {
+      if (!listened.has(this)) listened.set(this, new Set());
+      listened.get(this)!.add(listener);
+    }
+    return add.call(this, type, listener, options);
+  };
+  proto.removeEventListener = function (this: object, type: string, listener: unknown, options?: unknown) {
+    if (type === 'click') listened.get(this)?.delete(listener);
+    return remove.call(this, type, listener, options);
+  };
+  (window as { hasClickListener?: (el: object) => boolean }).hasClickListener = (el) => (listened.get(el)?.size ?? 0) > 0;
+}
+
+/** What a keyboard walk of one page found; every list empty means the page passes. */
+interface KeyboardWalk {
+  page: string;
+  controls: number;
+  presses: number;
+  /** Visible, enabled controls that Tab never focused. */
+  unreached: string[];
+  /** Presses after which focus was on <body> (or nowhere) before every control had been reached. */
+  lost: string[];
+  /** Focus stops on elements that cannot be seen. */
+  invisible: string[];
+  /** Focused controls whose outline and box-shadow look the same as unfocused. */
+  noIndicator: string[];
+  /** The kinds of element (tag names) whose focus indicator was compared. */
+  kinds: string[];
+}
+
+/**
+ * Collects every visible interactive element of the page (a[href], button, input, select,
+ * textarea, summary, tabindex >= 0, onclick or a click listener, role button/link/tab), then
+ * presses Tab from the top of the document, at most controls + 10 times (+ 6 for each date-time
+ * input, whose parts Tab visits one by one), recording where focus is after each press, and
+ * comparing each focused control's outline and box-shadow with their unfocused values.
+ */
+async function walkWithTab(target: Page, name: string): Promise<KeyboardWalk> {
+  const setup = await target.evaluate((selector) => {
+    const w = window as { kbd?: unknown; hasClickListener?: (el: unknown) => boolean };
+    const describe = (el: any): string => {
+      const label = (el.getAttribute('aria-label') || el.textContent || el.getAttribute('placeholder') || el.value || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+      const testid = el.getAttribute('data-testid');
+      return `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${testid ? ` data-testid=${testid}` : ''}${el.type && el.tagName === 'INPUT' ? ` type=${el.type}` : ''}> "${label}"`;
+    };
+    // checkVisibility is false inside a closed <details> too (its content is skipped, not display: none).
+    const visible = (el: any) => el.checkVisibility({ visibilityProperty: true }) && el.getClientRects().length > 0 && !el.closest('[inert]');
+    const ring = (el: any) => {
+      const s = getComputedStyle(el);
+      return `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor} | ${s.boxShadow}`;
+    };
+    document.activeElement?.blur?.();
+    const controls: { el: any; label: string; unfocused: string; delegates: any[] }[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const native = el.matches(selector.native);
+      const tabbable = el.hasAttribute('tabindex') && Number(el.getAttribute('tabindex')) >= 0;
+      // A click listener on something no pointer can click (pointer-events: none) is no control.
+      const clickable = el.matches(selector.other) || ((typeof el.onclick === 'function' || w.hasClickListener?.(el) === true) && getComputedStyle(el).pointerEvents !== 'none');
+      if (!native && !tabbable && !clickable) continue;
+      if (!visible(el) || el.matches(':disabled')) continue;
+      // A clickable container (a table row) is reached through the link or button inside it.
+      const delegates = native || tabbable ? [] : [...el.querySelectorAll('a[href], button')];
+      controls.push({ el, label: describe(el), unfocused: ring(el), delegates });
+    }
+    const start = document.createElement('span');
+    start.tabIndex = -1;
+    start.setAttribute('data-kbd-start', '');
+    document.body.prepend(start);
+    start.focus({ preventScroll: true });
+    w.kbd = { controls, describe, visible, ring, start };
+    const dateParts = controls.filter((c) => c.el.matches('input[type="datetime-local"], input[type="date"], input[type="time"]')).length;
+    return { count: controls.length, dateParts };
+  }, { native: 'a[href], button, input, select, textarea, summary', other: '[onclick], [role="button"], [role="link"], [role="tab"]' });
+
+  const walk: KeyboardWalk = { page: name, controls: setup.count, presses: 0, unreached: [], lost: [], invisible: [], noIndicator: [], kinds: [] };
+  const limit = setup.count + 10 + 6 * setup.dateParts;
+  try {
+    for (let press = 1; press <= limit; press++) {
+      await target.keyboard.press('Tab');
+      walk.presses = press;
+      const step = await target.evaluate(() => {
+        const { controls, describe, visible, ring } = (window as any).kbd;
+        const el = document.activeElement;
+        const reached = (c: any) => c.reached || c.delegates.some((d: any) => controls.some((o: any) => o.el === d && o.reached));
+        if (!el || el === document.body || el === document.documentElement) {
+          return { where: 'body', done: false, unreached: controls.filter((c: any) => !reached(c)).length };
+        }
+        const control = controls.find((c: any) => c.el === el);
+        let indicator: string | null = null;
+        if (control && !control.reached) {
+          control.reached = true;
+          indicator = ring(el) === control.unfocused ? 'same' : 'differs';
+        }
+        const left = controls.filter((c: any) => !reached(c)).length;
+        return { where: describe(el), known: Boolean(control), visible: visible(el), indicator, tag: el.tagName.toLowerCase(), done: left === 0, unreached: left };
+      });
+      if (step.where === 'body') {
+        if (step.unreached > 0) walk.lost.push(`after press ${press} (${step.unreached} controls not reached yet)`);
+        continue;
+      }
+      if (!step.visible) walk.invisible.push(step.where);
+      if (step.indicator === 'same') walk.noIndicator.push(step.where);
+      if (step.indicator && !walk.kinds.includes(step.tag!)) walk.kinds.push(step.tag!);
+      if (step.done) break;
+    }
+    walk.unreached = await target.evaluate(() => {
+      const { controls } = (window as any).kbd;
+      const reached = (c: any) => c.reached || c.delegates.some((d: any) => controls.some((o: any) => o.el === d && o.reached));
+      return controls.filter((c: any) => !reached(c)).map((c: any) => c.label);
+    });
+  } finally {
+    await target.evaluate(() => {
+      (window as any).kbd?.start.remove();
+      delete (window as any).kbd;
+    });
+  }
+  return walk;
+}
+
+/** From the top of the document, presses Tab (at most `limit` times) until the focused element matches `selector`. */
+async function tabTo(target: Page, selector: string, limit = 80): Promise<void> {
+  await target.evaluate(() => {
+    const start = document.createElement('span');
+    start.tabIndex = -1;
+    document.body.prepend(start);
+    start.focus({ preventScroll: true });
+    start.addEventListener('blur', () => start.remove());
+  });
+  for (let press = 0; press < limit; press++) {
+    await target.keyboard.press('Tab');
+    if (await target.evaluate((s) => Boolean(document.activeElement?.matches(s)), selector)) return;
+  }
+  throw new Error(`Tab never reached ${selector} in ${limit} presses`);
 }
 
 describe('the tenant portal in Chromium (SPEC §11, issue 11)', () => {
@@ -296,6 +443,101 @@ describe('the tenant portal in Chromium (SPEC §11, issue 11)', () => {
     // Focus goes back to the button that opened it (on the next frame).
     await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'explain-open', undefined, { timeout: 2000 });
   });
+
+  it('reaches every control of every page with Tab, shows where focus is, closes the explanation with Escape (issue 11 point 3)', async () => {
+    const kb = await newContext();
+    try {
+      await kb.addInitScript(recordClickListeners);
+      const keys = await kb.newPage();
+      await keys.goto((await session()).url);
+      const walks: KeyboardWalk[] = [];
+      const walk = async (name: string) => walks.push(await walkWithTab(keys, name));
+
+      await testId(keys, 'endpoint-row').first().waitFor();
+      await walk('endpoints');
+
+      await go(keys, '#/endpoints/new');
+      await testId(keys, 'endpoint-form').waitFor();
+      await walk('new endpoint');
+      await keys.getByRole('button', { name: /add.*header/i }).click();
+      await walk('new endpoint with a header row');
+
+      await go(keys, `#/endpoints/${endpointId}`);
+      await testId(keys, 'chart-outcomes').locator('canvas').first().waitFor();
+      await testId(keys, 'chart-latency').locator('canvas').first().waitFor();
+      await walk('endpoint');
+      // Enter on a focused button activates it: the secret appears, with its own controls.
+      await tabTo(keys, '[data-testid="endpoint-secret-reveal"]');
+      await keys.keyboard.press('Enter');
+      await testId(keys, 'endpoint-secret-value').waitFor();
+      for (const summary of await keys.locator('.chart-table summary').all()) await summary.click();
+      await walk('endpoint with the secret and the figures shown');
+
+      await go(keys, '#/events');
+      await testId(keys, 'event-row').first().waitFor();
+      await walk('event log');
+      // Enter on a focused row link follows it.
+      const eventId = (await testId(keys, 'event-row').first().getAttribute('data-id'))!;
+      await tabTo(keys, '[data-testid="event-row"] a');
+      expect(await keys.evaluate(() => document.activeElement.closest('[data-testid="event-row"]')?.getAttribute('data-id'))).toBe(eventId);
+      await keys.keyboard.press('Enter');
+      await keys.waitForURL(new RegExp(`#/events/${eventId}$`));
+      await keys.getByRole('heading', { level: 2, name: 'Deliveries' }).waitFor();
+      await walk('event');
+
+      await go(keys, `#/deliveries/${failingDeliveryId}`);
+      await testId(keys, 'attempt-item').first().waitFor();
+      await walk('failing delivery');
+      // The button opens the panel from the keyboard; focus moves into it; Escape closes it (and
+      // aborts the stream) and gives focus back to the button.
+      await tabTo(keys, '[data-testid="explain-open"]');
+      await keys.keyboard.press('Enter');
+      const panel = testId(keys, 'explain-panel');
+      await panel.waitFor();
+      await keys.waitForFunction(() => document.activeElement?.closest('[data-testid="explain-panel"]') !== null, undefined, { timeout: 2000 });
+      await keys.keyboard.press('Escape');
+      await panel.waitFor({ state: 'detached', timeout: 2000 });
+      await keys.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'explain-open', undefined, { timeout: 2000 });
+      // Open again with the keyboard, let it finish, and walk the page with the panel open.
+      await keys.keyboard.press('Enter');
+      await panel.waitFor();
+      await panel.locator('.caret').waitFor({ state: 'detached', timeout: 30_000 });
+      await walk('failing delivery with the explanation open');
+      // Escape from the panel's own close button does the same.
+      await testId(keys, 'explain-close').focus();
+      await keys.keyboard.press('Escape');
+      await panel.waitFor({ state: 'detached', timeout: 2000 });
+      await keys.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'explain-open', undefined, { timeout: 2000 });
+
+      // The walk does see what it looks for: a button without a focus ring, a button taken out of
+      // the Tab order and a clickable <div>, planted on the page, are all reported.
+      await keys.evaluate(() => {
+        const style = document.createElement('style');
+        style.id = 'kbd-plant-style';
+        style.textContent = '[data-testid="explain-open"]:focus-visible { outline: none; box-shadow: none; }';
+        document.head.append(style);
+        const plant = document.createElement('div');
+        plant.id = 'kbd-plant';
+        plant.innerHTML = '<button type="button" tabindex="-1">Planted, not tabbable</button><div>Planted, clickable</div>';
+        plant.lastElementChild.addEventListener('click', () => undefined);
+        document.querySelector('main').append(plant);
+      });
+      const planted = await walkWithTab(keys, 'planted');
+      await keys.evaluate(() => ['kbd-plant-style', 'kbd-plant'].forEach((id) => document.getElementById(id)?.remove()));
+      expect(planted.noIndicator).toEqual([expect.stringContaining('data-testid=explain-open')]);
+      expect(planted.unreached).toEqual(['<button> "Planted, not tabbable"', '<div> "Planted, clickable"']);
+
+      const problems = walks.filter((w) => w.unreached.length + w.lost.length + w.invisible.length + w.noIndicator.length > 0);
+      expect(problems).toEqual([]);
+      for (const w of walks) expect([w.page, w.controls]).toEqual([w.page, expect.any(Number)]);
+      expect(walks.every((w) => w.controls >= 5)).toBe(true);
+      // The focus indicator was compared on links, buttons, inputs, selects and disclosure summaries.
+      const kinds = new Set(walks.flatMap((w) => w.kinds));
+      for (const kind of ['a', 'button', 'input', 'select', 'summary']) expect([kind, kinds.has(kind)]).toEqual([kind, true]);
+    } finally {
+      await kb.close();
+    }
+  }, 150_000);
 
   it('a read-only session shows everything, offers no write control, and a write is refused', async () => {
     const ro = await newContext();

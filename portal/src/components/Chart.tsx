@@ -51,7 +51,13 @@ export function Chart({ testId, caption, points, emptyText, data, options, table
   useEffect(() => {
     const element = host.current;
     if (!element || points === 0) return;
-    const chart = new uPlot({ ...options(theme), width: Math.max(200, element.clientWidth), height: HEIGHT }, data, element);
+    // A picture, not a control: no cursor, no drag-to-zoom, no legend toggles, none of which a
+    // keyboard could reach (the canvas is aria-hidden). The figures table under it has every value.
+    const chart = new uPlot(
+      { ...options(theme), cursor: { show: false, drag: { x: false, y: false } }, legend: { live: false }, width: Math.max(200, element.clientWidth), height: HEIGHT },
+      data,
+      element,
+    );
     const observer = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height: HEIGHT }));
     observer.observe(element);
     return () => {
