@@ -22,6 +22,7 @@ import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmas
 import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
 import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
 import { formatProfile, summariseProfile } from './lib/profile';
+import { analyseEmptyJobsTable, seedFailedDeliveries } from './lib/recover-scenario';
 import { ScaleOptions, formatScale, runScale } from './lib/scale';
 import { rate, round, summarise } from './lib/stats';
 
@@ -43,6 +44,8 @@ interface Mode {
   quietSeconds: number;
   hangingEvents: number;
   backlogEvents: number;
+  /** Failed deliveries recovered after graphile-worker's jobs table was analysed empty. */
+  recoverDeliveries: number;
   maxPublishMs: number;
   deliveryWaitMs: number;
   overallTimeoutMs: number;
@@ -50,11 +53,11 @@ interface Mode {
 
 const FULL: Mode = {
   name: 'full', warmupEvents: 1000, rawWarmupMs: 2000, rawMs: 10_000, noopJobs: 60_000, oneToOneEvents: 30_000,
-  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, quietSeconds: 20, hangingEvents: 2_000, backlogEvents: 20_000, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 10 * 60_000,
+  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, quietSeconds: 20, hangingEvents: 2_000, backlogEvents: 20_000, recoverDeliveries: 20_000, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 10 * 60_000,
 };
 const QUICK: Mode = {
   name: 'quick', warmupEvents: 300, rawWarmupMs: 1000, rawMs: 3000, noopJobs: 15_000, oneToOneEvents: 4_000,
-  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, quietSeconds: 6, hangingEvents: 500, backlogEvents: 5_000, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 4 * 60_000,
+  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, quietSeconds: 6, hangingEvents: 500, backlogEvents: 5_000, recoverDeliveries: 5_000, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 4 * 60_000,
 };
 
 interface Options {
@@ -466,12 +469,30 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     clearInterval(sampler);
     for (const [k, n] of [...activity].sort((a, b) => b[1] - a[1]).slice(0, 12)) log(`  active: ${String(n).padStart(5)}  ${k}`);
   }
+  // The queue after its jobs table was analysed empty (the statistics that once made one job
+  // fetch take 946 ms with 35k jobs queued): a recover of many failed deliveries of one endpoint.
+  const jobsAtAnalyse = await analyseEmptyJobsTable(databaseUrl);
+  const recoverTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench recover' });
+  const recoverEndpoint = await admin<{ id: string }>('POST', `/v1/tenants/${recoverTenant.id}/endpoints`, { url: `${receiverOrigin}/recover/x` });
+  await seedFailedDeliveries(databaseUrl, recoverTenant.id, recoverEndpoint.id, mode.recoverDeliveries);
+  log(`recover: ${mode.recoverDeliveries} failed deliveries, after ANALYZE of graphile-worker's jobs table holding ${jobsAtAnalyse} jobs`);
+  const recoverStarted = Date.now();
+  const recovered = await admin<{ deliveries: number }>('POST', `/v1/tenants/${recoverTenant.id}/endpoints/${recoverEndpoint.id}/recover`,
+    { since: new Date(Date.now() - 3_600_000).toISOString() });
+  const recoverAnsweredMs = Date.now() - recoverStarted;
+  const recoverStats = await waitForDeliveries(receiver, children, 'recover', mode.recoverDeliveries, mode.deliveryWaitMs * 2);
+  const recoverPerSec = rate(recoverStats.unique, (recoverStats.last ?? 0) - (recoverStats.first ?? 0));
+  const [{ n: jobsPeak }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
+  log(`  answered in ${recoverAnsweredMs} ms (${recovered.deliveries}); delivered at ${recoverPerSec}/s (${recoverStats.unique}/${mode.recoverDeliveries}); ${jobsPeak} jobs left`);
+  const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique };
+
   const neighbours = {
     quietRatePerSec: 10,
     quietSeconds: mode.quietSeconds,
     alone: quietAlone,
     hanging: { events: mode.hangingEvents, requestsToHangingEndpoint: hangingRequests, quiet: besideHanging },
     backlog: { events: mode.backlogEvents, drainedPerSec: backlogDrainPerSec, delivered: backlogStats.unique, quiet: besideBacklog },
+    recoverAfterAnalyse,
   };
   rss.setPhase('end');
   rss.stop();
@@ -600,6 +621,7 @@ interface Neighbours {
   alone: ReturnType<typeof scenarioResult>;
   hanging: { events: number; requestsToHangingEndpoint: number; quiet: ReturnType<typeof scenarioResult> };
   backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
+  recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number };
 }
 
 function formatCpu(perUnit: Record<string, number>): string {
@@ -711,6 +733,7 @@ function checkTargets(r: {
     { name: 'quiet p99 beside a hanging endpoint (ms)', target: `< 250 and < ${2 * alone + 100}`, value: hanging, met: hanging !== null && hanging < 250 && hanging < 2 * alone + 100 },
     { name: 'quiet p99 beside a backlog (ms)', target: '< 250', value: backlog, met: backlog !== null && backlog < 250 },
     { name: 'backlog drain rate / 1->1 deliveries/s', target: '>= 1', value: round(neighbours.backlog.drainedPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.backlog.drainedPerSec >= oneToOne.deliveriesPerSec },
+    { name: 'recover after the jobs table was analysed empty / 1->1 deliveries/s', target: '>= 0.8', value: round(neighbours.recoverAfterAnalyse.deliveredPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.recoverAfterAnalyse.deliveredPerSec >= 0.8 * oneToOne.deliveriesPerSec && neighbours.recoverAfterAnalyse.delivered === neighbours.recoverAfterAnalyse.deliveries },
     { name: 'error responses + missing deliveries', target: '= 0', value: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries, met: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries === 0 },
   ];
 }
@@ -746,6 +769,7 @@ function formatTable(r: {
     ['quiet tenant, 10 events/s, alone: p50/p99 ms', `${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}`, '', 'baseline'],
     [`beside ${n.hanging.events} events to a hanging endpoint: p50/p99 ms`, `${n.hanging.quiet.latencyMs.p50}/${n.hanging.quiet.latencyMs.p99}`, '', `target < 250 and < 2x baseline + 100; ${n.hanging.requestsToHangingEndpoint} requests reached it`],
     [`beside a ${n.backlog.events}-event backlog: p50/p99 ms`, `${n.backlog.quiet.latencyMs.p50}/${n.backlog.quiet.latencyMs.p99}`, '', `target < 250; backlog drained at ${n.backlog.drainedPerSec}/s`],
+    [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty jobs table: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

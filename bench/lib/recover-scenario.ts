@@ -1,0 +1,26 @@
+import { newId } from '../../src/common/ids';
+import { sql } from './database';
+
+/**
+ * The queue under the statistics that once made it collapse: graphile-worker's jobs table
+ * analysed while empty, then a recover of `count` failed deliveries of one endpoint. With one
+ * drain job per endpoint (not one job per delivery) the rate should not care: it is compared
+ * with the 1 -> 1 figure of the same run.
+ */
+export async function seedFailedDeliveries(databaseUrl: string, tenantId: string, endpointId: string, count: number): Promise<void> {
+  for (let done = 0; done < count; done += 5_000) {
+    const events = Array.from({ length: Math.min(5_000, count - done) }, () => newId('evt'));
+    const deliveries = events.map(() => newId('dlv'));
+    await sql(databaseUrl,
+      `with ev as (insert into events (id, tenant_id, type, data) select e, $3, 'bench.recover', '{"n":1}' from unnest($1::text[]) e returning id)
+       insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
+       select d, $3, e, $4, 'bench.recover', 'failed', 8, 8 from unnest($2::text[], $1::text[]) as t(d, e)`,
+      [events, deliveries, tenantId, endpointId]);
+  }
+}
+
+export async function analyseEmptyJobsTable(databaseUrl: string): Promise<number> {
+  const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
+  await sql(databaseUrl, `analyze graphile_worker._private_jobs`);
+  return n;
+}
