@@ -16,7 +16,13 @@ import { forgetSession, type Session } from './session';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function App({ session }: { session: Session | null }) {
-  const [expired, setExpired] = useState(() => isPast(session?.expiresAt));
+  const [expired, setExpiredState] = useState(() => isPast(session?.expiresAt));
+  // A dead token is worth nothing: it leaves storage before the message that says so is drawn.
+  const setExpired = (value: boolean) => {
+    if (value) forgetSession();
+    setExpiredState(value);
+  };
+  if (expired) forgetSession();
   const configured = useRef(false);
   if (session && !configured.current) {
     configured.current = true;
@@ -29,11 +35,6 @@ export function App({ session }: { session: Session | null }) {
     const timer = setTimeout(() => setExpired(true), Math.min(MAX_TIMER_MS, Math.max(0, expiresAt - Date.now())));
     return () => clearTimeout(timer);
   }, [session]);
-
-  useEffect(() => {
-    // A dead token is worth nothing; do not leave it in storage.
-    if (expired) forgetSession();
-  }, [expired]);
 
   if (!session) {
     return (
