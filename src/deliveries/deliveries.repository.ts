@@ -84,7 +84,9 @@ const OWN_ENDPOINT = 'exists (select 1 from endpoints own where own.id = $2 and 
 
 /** Which rows the driving index yields, newest first; the other filters apply to them. */
 const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }> = {
-  event: { from: 'deliveries x', where: 'x.event_id = $3', order: 'x.id desc' },
+  // An event's few deliveries, found by its index and then sorted: planned alone (offset 0), so the
+  // primary key's order cannot tempt the planner into walking the log from its newest row.
+  event: { from: '(select e.id from deliveries e where e.event_id = $3 offset 0) x', where: 'true', order: 'x.id desc' },
   pending: { from: 'delivery_queue x', where: 'x.tenant_id = $1 and x.attempt > 0', order: 'x.tenant_id desc, x.delivery_id desc' },
   ended: { from: 'delivery_failures x', where: 'x.tenant_id = $1 and x.status = $5', order: 'x.tenant_id desc, x.status desc, x.delivery_id desc' },
   ended_endpoint: { from: 'delivery_failures x', where: `x.endpoint_id = $2 and x.status = $5 and ${OWN_ENDPOINT}`, order: 'x.endpoint_id desc, x.status desc, x.delivery_id desc' },
@@ -103,7 +105,7 @@ export const SCAN_BUDGET = 1000;
 /** The driving index's walk: at most SCAN_BUDGET keys below the cursor ($8) and above `since` ($9). */
 function walkSql(driver: ListDriver): string {
   const { from, where, order } = DRIVERS[driver];
-  const key = from.startsWith('deliveries') ? 'x.id' : 'x.delivery_id';
+  const key = from.startsWith('delivery_') ? 'x.delivery_id' : 'x.id';
   return `select ${key} as id from ${from}
            where ${where} and ($8::text is null or ${key} < $8) and ($9::text is null or ${key} >= $9)
            order by ${order} limit ${SCAN_BUDGET}`;

@@ -33,6 +33,7 @@ const tenant = newId('ten');
 const other = newId('ten');
 const endpoints = [newId('ep'), newId('ep')];
 let someEvent = '';
+let oldestEvent = '';
 let middle = '';
 
 beforeAll(async () => {
@@ -58,6 +59,7 @@ beforeAll(async () => {
   }
   middle = new Date(start + (ROWS / 2) * 1000).toISOString();
   someEvent = ev[ROWS / 3];
+  oldestEvent = ev[0];
   await q(
     `insert into events (id, tenant_id, type, data, created_at)
      select e, $2, 'type.' || (n % 5), '{}', to_timestamp(($3::bigint + n * 1000) / 1000.0)
@@ -126,6 +128,7 @@ const deliveryFilters: Array<[string, () => DeliveryFilter, string | null]> = [
   ['status=succeeded', () => ({ status: 'succeeded' }), null],
   ['endpointId', () => ({ endpointId: endpoints[0] }), null],
   ['eventId', () => ({ eventId: someEvent }), null],
+  ['eventId of the oldest event', () => ({ eventId: oldestEvent }), null],
   ['eventType', () => ({ eventType: 'type.3' }), null],
   ['since=now (nothing matches)', () => ({ since: new Date(Date.now() + 1000).toISOString() }), null],
   ['until=long ago (nothing matches)', () => ({ until: '2001-01-01T00:00:00Z' }), null],
