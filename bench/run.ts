@@ -524,18 +524,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     date: startedAt.toISOString(),
     durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
     mode: mode.name,
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? null,
-      memoryMb: Math.round(totalmem() / 2 ** 20),
-      platform: `${process.platform} ${release()}`,
-      node: process.version,
-      postgres: pgVersion,
-      database: database.notes,
-      cpuBusyBeforeRun: busyBefore === null ? null : round(busyBefore, 2),
-      loadAverageBefore: loadBefore.map((l) => round(l, 2)),
-      loadAverageAfter: loadavg().map((l) => round(l, 2)),
-    },
+    machine: machineFacts(pgVersion, database.notes, busyBefore, loadBefore),
     settings: {
       workerConcurrency: concurrency,
       publishConcurrency: options.publishConcurrency,
@@ -589,18 +578,7 @@ async function scaleBenchmark(opts: ScaleOptions, run: {
     date: run.startedAt.toISOString(),
     durationSeconds: round((Date.now() - run.startedAt.getTime()) / 1000, 1),
     mode: 'scale',
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? null,
-      memoryMb: Math.round(totalmem() / 2 ** 20),
-      platform: `${process.platform} ${release()}`,
-      node: process.version,
-      postgres: run.pgVersion,
-      database: run.databaseNotes,
-      cpuBusyBeforeRun: run.busyBefore === null ? null : round(run.busyBefore, 2),
-      loadAverageBefore: run.loadBefore.map((l) => round(l, 2)),
-      loadAverageAfter: loadavg().map((l) => round(l, 2)),
-    },
+    machine: machineFacts(run.pgVersion, run.databaseNotes, run.busyBefore, run.loadBefore),
     settings: { ...run.serviceConfig, apiProcesses: 1, workerProcesses: 1, pageLimit: 20 },
     rssMb: { api: peak.api === undefined ? null : round(peak.api, 1), worker: peak.worker === undefined ? null : round(peak.worker, 1) },
     ...scale,
@@ -613,6 +591,22 @@ async function scaleBenchmark(opts: ScaleOptions, run: {
     process.stdout.write(`\nslow read at ${e.decade.toLocaleString('en')} (${e.statistics} statistics, p99 ${e.p99} ms): ${e.read}\n-- custom plan\n${e.customPlan}\n-- generic plan\n${e.genericPlan}\n`);
   }
   log(`wrote ${join('bench', 'results', 'scale-latest.json')}`);
+}
+
+/** The machine a run measured, as both result files record it. */
+function machineFacts(postgres: string, database: string, busyBefore: number | null, loadBefore: number[]) {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryMb: Math.round(totalmem() / 2 ** 20),
+    platform: `${process.platform} ${release()}`,
+    node: process.version,
+    postgres,
+    database,
+    cpuBusyBeforeRun: busyBefore === null ? null : round(busyBefore, 2),
+    loadAverageBefore: loadBefore.map((l) => round(l, 2)),
+    loadAverageAfter: loadavg().map((l) => round(l, 2)),
+  };
 }
 
 type ScenarioResult = ReturnType<typeof scenarioResult> & { cpuMsPerUnit: Record<string, number> };
