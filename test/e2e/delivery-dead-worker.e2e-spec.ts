@@ -1,3 +1,4 @@
+import { Db } from '../../src/database/db';
 import { newId } from '../../src/common/ids';
 import { createEndpoint, createTenant, startTestApp, TestApp } from '../support/app';
 import { waitForStatus } from '../support/deliveries';
@@ -29,9 +30,7 @@ describe('dead-worker recovery', () => {
     const endpointId = (await createEndpoint(app, tenantId, { url: `${receiver.url}${path}`, eventTypes: ['dead.*'] })).id;
     const eventId = newId('evt');
     const deliveryId = newId('dlv');
-    const client = await app.db.pool.connect();
-    try {
-      await client.query('begin');
+    await new Db(app.db.pool).transaction(async (client) => {
       await client.query(`insert into events (id, tenant_id, type, data) values ($1, $2, 'dead.job', '{"n":1}')`, [eventId, tenantId]);
       await client.query(
         `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at) values ($1, $2, $3, $4, 'dead.job', now())`,
@@ -39,13 +38,7 @@ describe('dead-worker recovery', () => {
       await client.query(`insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at) values ($1, 1, $2, $3, now())`,
         [deliveryId, endpointId, tenantId]);
       for (const sql of setup(endpointId)) await client.query(sql, [endpointId]);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     return { eventId, deliveryId, endpointId };
   }
 

@@ -84,9 +84,7 @@ interface Instant {
 }
 
 async function atOneInstant(fn: (at: Instant) => Promise<void>): Promise<void> {
-  const client = await db.pool.connect();
-  try {
-    await client.query('begin');
+  await new Db(db.pool).transaction(async (client) => {
     // The repositories' statements go to this one connection, inside the open transaction.
     const onClient = new Db({ query: client.query.bind(client) } as unknown as Pool);
     const publisher = new EventsRepository(onClient);
@@ -110,13 +108,7 @@ async function atOneInstant(fn: (at: Instant) => Promise<void>): Promise<void> {
         return (await client.query<{ now: Date }>('select now()')).rows[0].now;
       },
     });
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 type Outcome = 'ok' | 'fail' | 'gone';
