@@ -13,9 +13,10 @@ export async function seedFailedDeliveries(databaseUrl: string, tenantId: string
     const deliveries = events.map(() => newId('dlv'));
     await sql(databaseUrl,
       // with the summary publish stores (no model configured), so the worker makes none
-      `with ev as (insert into events (id, tenant_id, type, data, summary)
-                   select e, $3, 'bench.recover', '{"n":1}', '{"text":"A bench.recover event.","source":"offline","model":null}'::jsonb
-                     from unnest($1::text[]) e returning id)
+      `with ev as (insert into events (id, tenant_id, type, summary)
+                   select e, $3, 'bench.recover', '{"text":"A bench.recover event.","source":"offline","model":null}'::jsonb
+                     from unnest($1::text[]) e returning id),
+            payload as (insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e)
        insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
        select d, $3, e, $4, 'bench.recover', 'failed', 8, 8 from unnest($2::text[], $1::text[]) as t(d, e)`,
       [events, deliveries, tenantId, endpointId]);

@@ -8,7 +8,7 @@
  *   characters); a delivery id is made from its event id by the service's own deliveryIdSql
  *   (src/common/ids.ts), as the publish statement does;
  * - created_at a few ms after the id's time, spread evenly over the history's span, oldest first;
- * - events: `data` as published text (the bench's invoice body, varied per event), the
+ * - events: `data` (in event_payloads) as published text (the bench's invoice body, varied per event), the
  *   offline summary the service stored for a real event of the same type;
  * - deliveries: 3 of 4 events go to 1 endpoint, 1 of 4 to 4 endpoints (1.75 deliveries per
  *   event); statuses mostly succeeded, some failed and cancelled (their delivery_failures rows
@@ -123,14 +123,14 @@ export interface SeedSpan {
 }
 
 /** Tables the seed writes and the bench reports. */
-export const LOG_TABLES = ['events', 'deliveries', 'attempts', 'delivery_failures', 'delivery_queue'] as const;
+export const LOG_TABLES = ['events', 'event_payloads', 'deliveries', 'attempts', 'attempt_bodies', 'delivery_failures', 'delivery_queue'] as const;
 
 /**
  * Per-table autovacuum off on the seeded tables (their plain tables and any partitions), so
  * "stale statistics" stay what the bench says they are. The queue keeps the service's settings.
  */
 export async function disableAutovacuum(client: Client): Promise<string[]> {
-  const tables = ['events', 'deliveries', 'attempts', 'delivery_failures'];
+  const tables = ['events', 'event_payloads', 'deliveries', 'attempts', 'attempt_bodies', 'delivery_failures'];
   const { rows } = await client.query<{ name: string }>(
     `select c.oid::regclass::text as name from pg_class c
       where c.relkind = 'r' and c.oid in (${tables.map((t) => relationsOf(`'${t}'`)).join(' union ')})`);
@@ -236,9 +236,11 @@ export async function seedBatch(client: Client, t: SeedTemplates, span: SeedSpan
     const at = (msExpr: string) => `to_timestamp((${msExpr}) / 1000.0)`;
     // events: created_at 1 ms after the id's time (the id is made before the insert)
     const ev = await client.query(`
-      insert into events (id, tenant_id, type, data, summary, created_at)
-      select event_id, $1, type, (${dataSql()})::json, (${summaryCase})::jsonb, ${at('ms + 1')}
+      insert into events (id, tenant_id, type, summary, created_at)
+      select event_id, $1, type, (${summaryCase})::jsonb, ${at('ms + 1')}
         from bench_batch where rn = 0`, [t.tenantId]);
+    // the payload in its day's partition (src/database/log-partitions.ts)
+    await client.query(`insert into event_payloads (event_id, data) select event_id, (${dataSql()})::json from bench_batch where rn = 0`);
     step('events');
     // deliveries: created in the publish transaction, updated by the attempt record
     const dl = await client.query(`
@@ -254,7 +256,6 @@ export async function seedBatch(client: Client, t: SeedTemplates, span: SeedSpan
       ['id', 'attempt_id'], ['delivery_id', 'delivery_id'], ['number', '1'], ['trigger', `'scheduled'`],
       ['started_at', at('started_ms')], ['duration_ms', 'duration_ms'], ['request_url', 'url'],
       ['response_status', `case status when 'succeeded' then 200 when 'failed' then 410 else 503 end`],
-      ['response_body', `case status when 'succeeded' then 'ok' when 'failed' then 'gone' else 'busy' end`],
       ['response_body_encoding', `'utf8'`], ['response_body_truncated', 'false'], ['error', 'null'],
       ...optional('endpoint_id', 'endpoint_id'),
       ...optional('request_headers', requestHeadersSql(t.requestHeaders)),
@@ -262,6 +263,9 @@ export async function seedBatch(client: Client, t: SeedTemplates, span: SeedSpan
     await client.query(`
       insert into attempts (${attemptColumns.map(([c]) => c).join(', ')})
       select ${attemptColumns.map(([, v]) => v).join(', ')} from bench_batch`);
+    await client.query(`
+      insert into attempt_bodies (attempt_id, body)
+      select attempt_id, case status when 'succeeded' then 'ok' when 'failed' then 'gone' else 'busy' end from bench_batch`);
     step('attempts');
     // a pending delivery waits for its second attempt, tomorrow
     await client.query(`

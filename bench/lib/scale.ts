@@ -5,11 +5,13 @@
  * read with stale and with fresh statistics, a publish burst (publish p99, deliveries/s end
  * to end), and the bytes each delivery costs in every table of the log.
  */
-import { Client } from 'pg';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
-import type { Db } from '../../src/database/db';
+import { Db } from '../../src/database/db';
+import { createLogPartitions, LOG_PARTITIONED_TABLES, partitionDay } from '../../src/database/log-partitions';
+import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
 import type { BucketStats } from '../receiver';
@@ -113,6 +115,16 @@ export interface ScaleResults {
   eventTypes: string[];
   rareType: string;
   decades: DecadeResult[];
+  /** Retention at the final size: the oldest day dropped while a publish burst runs. */
+  retention?: RetentionResult;
+}
+
+export interface RetentionResult {
+  partitions: string[];
+  /** rows of the dropped partitions (counted before the drop) */
+  rows: number;
+  ms: number;
+  publish: { events: number; non2xx: number; responseMs: LatencySummary; seconds: number };
 }
 
 const SLOW_MS = 50;
@@ -179,8 +191,8 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   // The real rows go once copied: their ids are newer than the whole seeded history, and seeded
   // rows inserted to the left of them would split every id-ordered index page in half (a live
   // log only ever appends at the right edge). The vacuum deletes their index pages.
-  await pg.query(`delete from events where tenant_id = $1`, [tenant.id]);
-  await pg.query(`vacuum events, deliveries, attempts, delivery_failures, delivery_queue`);
+  await deleteTenantLog(pg, tenant.id);
+  await pg.query(`vacuum events, event_payloads, deliveries, attempts, attempt_bodies, delivery_failures, delivery_queue`);
 
   // The publish bursts go to a tenant of their own (12 endpoints too), so the measured tenant's log holds seeded rows only.
   const burstTenant = await must<{ id: string }>('POST', '/v1/tenants', { name: 'bench scale burst' });
@@ -191,11 +203,13 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   // Statistics of the empty log, then no autovacuum on the log's tables: "stale" at the first
   // decade means analysed empty, later the previous decade's.
   const [{ autovacuum }] = (await pg.query<{ autovacuum: string }>('show autovacuum')).rows;
+  const now = Date.now();
+  // the day partitions of payloads and bodies for the whole history the seed will write
+  await createLogPartitions(async (text, params) => (await pg.query(text, params)).rows, new Date(now - opts.days * 86_400_000), new Date(now));
   await pg.query('analyze');
   const autovacuumOffFor = await disableAutovacuum(pg);
   log(`scale: server autovacuum = ${autovacuum}; turned off for ${autovacuumOffFor.join(', ')} so stale statistics stay stale; everything analysed empty`);
 
-  const now = Date.now();
   const span: SeedSpan = {
     startMs: now - opts.days * 86_400_000,
     endMs: now - 60_000,
@@ -289,7 +303,9 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
     });
     ctx.onDecade?.(summary());
   }
-  return summary();
+  const retention = await measureRetention(pg, ctx.databaseUrl, new Publisher(publishPool, ctx.adminToken), `/v1/tenants/${burstTenant.id}/events`, opts.burstEvents, log);
+  await waitForQueue(pg, 60_000);
+  return { ...summary(), retention };
 }
 
 async function logCounts(pg: Client, tenantId: string) {
@@ -320,17 +336,58 @@ async function reltuples(pg: Client, table: string): Promise<number> {
  */
 async function dropBurst(pg: Client, burstTenantId: string, log: (line: string) => void): Promise<void> {
   const started = Date.now();
-  await pg.query(`delete from events where tenant_id = $1`, [burstTenantId]);
+  await deleteTenantLog(pg, burstTenantId);
   const { rows } = await pg.query<{ name: string }>(
     `select i.indexrelid::regclass::text as name
        from pg_index i join pg_class t on t.oid = i.indrelid
        join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
-      where t.relname in ('events', 'deliveries', 'attempts') and t.relkind = 'r'
-        and a.attname in ('id', 'tenant_id', 'delivery_id', 'event_id')
+      where (t.relname in ('events', 'deliveries', 'attempts') or t.relname ~ '^(event_payloads|attempt_bodies)_p') and t.relkind = 'r'
+        and a.attname in ('id', 'tenant_id', 'delivery_id', 'event_id', 'attempt_id')
         and pg_get_indexdef(i.indexrelid) not ilike '% desc%'
       order by 1`);
   for (const r of rows) await pg.query(`reindex index ${r.name}`);
   log(`  burst rows deleted; rebuilt ${rows.map((r) => r.name).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** A tenant's events and everything of theirs: payloads and bodies first, they hang off the rows by id with no foreign key to cascade. */
+async function deleteTenantLog(pg: Client, tenantId: string): Promise<void> {
+  await pg.query(`delete from attempt_bodies b using attempts a, deliveries d
+                   where b.attempt_id = a.id and a.delivery_id = d.id and d.tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from event_payloads p using events e where p.event_id = e.id and e.tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from events where tenant_id = $1`, [tenantId]);
+}
+
+/**
+ * Retention at the final size (issue 9 point 3): the oldest seeded day of payloads and bodies
+ * is detached and dropped by the service's own code (LogPartitionsService.dropBefore) while a
+ * publish burst runs, which shows the drop's time and the publish p99 beside it.
+ */
+async function measureRetention(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<RetentionResult> {
+  const { rows } = await pg.query<{ name: string }>(`select relname as name from pg_class where relname ~ '^event_payloads_p[0-9]{8}$' order by relname limit 1`);
+  const oldest = partitionDay('event_payloads', rows[0].name)!;
+  const horizon = new Date(oldest.getTime() + 86_400_000);
+  let counted = 0;
+  for (const table of LOG_PARTITIONED_TABLES) {
+    const name = rows[0].name.replace('event_payloads', table);
+    counted += (await pg.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
+  }
+  const pool = new PgPool({ connectionString: databaseUrl, max: 2 });
+  try {
+    const burst = publisher.burst(path, events, 64, 60_000);
+    await sleep(200);
+    const started = Date.now();
+    const dropped = await new LogPartitionsService(new Db(pool)).dropBefore(horizon);
+    const ms = Date.now() - started;
+    const out = await burst;
+    const result = {
+      partitions: dropped.map((d) => d.name), rows: counted, ms,
+      publish: { events: out.sent, non2xx: out.non2xx + out.networkErrors, responseMs: summarise(out.responseMs), seconds: round((Date.now() - started) / 1000, 1) },
+    };
+    log(`  retention: dropped ${result.partitions.join(', ')} (${counted.toLocaleString('en')} rows) in ${ms} ms; publish p50/p99 beside it ${result.publish.responseMs.p50}/${result.publish.responseMs.p99} ms`);
+    return result;
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Until no queue row is due (the seeded pending deliveries wait for tomorrow). */
@@ -610,6 +667,7 @@ export function formatScale(r: ScaleResults): string {
     '',
     markdownTable(figHeader, figRows, [0]),
     '',
+    ...(r.retention ? [`Retention at ${dec(r.decades[r.decades.length - 1]?.decade ?? 0)}: the oldest day (${r.retention.partitions.join(', ')}; ${r.retention.rows.toLocaleString('en')} payloads and bodies) detached and dropped in ${r.retention.ms} ms while ${r.retention.publish.events} events were published: publish p50 / p99 ${fmt(r.retention.publish.responseMs.p50)} / ${fmt(r.retention.publish.responseMs.p99)} ms, ${r.retention.publish.non2xx} errors.`, ''] : []),
     `"!" = p99 of 50 ms or more. Stale = statistics of the previous decade (at 100k: analysed while the log was empty); server autovacuum ${r.autovacuum}, off for the log's tables during the run.`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@ import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Pool } from 'pg';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { Db } from './db';
+import { LogPartitionsService } from './log-partitions.service';
 
 @Global()
 @Module({})
@@ -35,8 +36,9 @@ export class DatabaseModule {
             return new Db(pool);
           },
         },
+        LogPartitionsService,
       ],
-      exports: [Db],
+      exports: [Db, LogPartitionsService],
     };
   }
 }

@@ -31,7 +31,7 @@ export interface AttemptRow {
   response_body_encoding: 'utf8' | 'base64' | null;
   response_body_truncated: boolean;
   error: string | null;
-  expired_at: Date | null;
+  expired: boolean;
   request_headers: Record<string, string> | null;
 }
 
@@ -186,18 +186,22 @@ export class DeliveriesRepository {
 
   attempts(deliveryId: string): Promise<AttemptRow[]> {
     return this.db.query<AttemptRow>(
-      `select id, number, trigger, started_at, duration_ms, request_url, response_status, response_body,
-              response_body_encoding, response_body_truncated, error, expired_at, request_headers
-         from attempts where delivery_id = $1 order by number, id`,
+      // an attempt below the retention mark has had its body dropped with its day (src/worker/retention.service.ts)
+      `select a.id, a.number, a.trigger, a.started_at, a.duration_ms, a.request_url, a.response_status, b.body as response_body,
+              a.response_body_encoding, a.response_body_truncated, a.error, a.request_headers,
+              a.id < coalesce((select expired_before from retention_marks where name = 'attempts'), '') as expired
+         from attempts a left join attempt_bodies b on b.attempt_id = a.id
+        where a.delivery_id = $1 order by a.number, a.id`,
       [deliveryId],
     );
   }
 
   requestSource(deliveryId: string): Promise<RequestSourceRow | null> {
     return this.db.one<RequestSourceRow>(
-      `select ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, ev.data::text as data_json, ev.summary,
+      `select ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, p.data::text as data_json, ev.summary,
               e.headers, e.summaries, e.signature_scheme, e.secret, e.previous_secrets
          from deliveries d join events ev on ev.id = d.event_id join endpoints e on e.id = d.endpoint_id
+         left join event_payloads p on p.event_id = d.event_id
         where d.id = $1`,
       [deliveryId],
     );
@@ -222,8 +226,9 @@ export class DeliveriesRepository {
   /** What a manual retry needs to know before it queues an attempt. */
   retryTarget(tenantId: string, id: string): Promise<{ endpoint_enabled: boolean; endpoint_deleted: boolean; event_expired: boolean } | null> {
     return this.db.one(
-      `select e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted, ev.expired_at is not null as event_expired
-         from deliveries d join endpoints e on e.id = d.endpoint_id join events ev on ev.id = d.event_id
+      `select e.enabled as endpoint_enabled, e.deleted_at is not null as endpoint_deleted,
+              not exists (select 1 from event_payloads p where p.event_id = d.event_id) as event_expired
+         from deliveries d join endpoints e on e.id = d.endpoint_id
         where d.tenant_id = $1 and d.id = $2`,
       [tenantId, id],
     );
@@ -267,6 +272,6 @@ export function toAttempt(row: AttemptRow): Omit<AttemptResponse, 'requestHeader
     responseBodyEncoding: row.response_body_encoding,
     responseBodyTruncated: row.response_body_truncated,
     error: row.error,
-    expired: row.expired_at !== null,
+    expired: row.expired,
   };
 }

@@ -9,12 +9,13 @@ export interface EventRow {
   id: string;
   tenant_id: string;
   type: string;
-  /** The stored text of data, exactly as published; null once expired. */
+  /** The stored text of data, exactly as published; null once expired (its day's partition dropped). */
   data_json: string | null;
   summary: Summary | null;
   created_at: Date;
-  expired_at: Date | null;
 }
+
+const EVENT_COLUMNS = 'e.id, e.tenant_id, e.type, p.data::text as data_json, e.summary, e.created_at';
 
 export interface EventFilter {
   type?: string;
@@ -45,9 +46,13 @@ with input as (
 ), accepted as (
   select k.* from known k where k.idem_key is null or k.id in (select event_id from idem)
 ), ev as (
-  insert into events (id, tenant_id, type, data, summary)
-  select id, tenant_id, type, data::json, summary::jsonb from accepted
+  insert into events (id, tenant_id, type, summary)
+  select id, tenant_id, type, summary::jsonb from accepted
   returning id, created_at
+), payload as (
+  -- the payload lives in its day's partition, which retention drops whole (src/database/log-partitions.ts)
+  insert into event_payloads (event_id, data)
+  select id, data::json from accepted
 ), eps as (
   select a.id as event_id, a.tenant_id, a.type, e.id as endpoint_id,
          row_number() over (partition by a.id order by e.id) - 1 as rn
@@ -133,7 +138,7 @@ export class EventsRepository {
 
   find(tenantId: string, id: string): Promise<EventRow | null> {
     return this.db.one<EventRow>(
-      `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events where tenant_id = $1 and id = $2`, [tenantId, id]);
+      `select ${EVENT_COLUMNS} from events e left join event_payloads p on p.event_id = e.id where e.tenant_id = $1 and e.id = $2`, [tenantId, id]);
   }
 
   /**
@@ -145,13 +150,16 @@ export class EventsRepository {
     const byType = filter.type !== undefined;
     return this.db.preparedIndexRead<EventRow>(
       byType ? 'events_list_type' : 'events_list',
-      `select id, tenant_id, type, data::text as data_json, summary, created_at, expired_at from events
-        where tenant_id = $1 ${byType ? 'and type = $2' : 'and $2::text is null'}
-          and ($3::timestamptz is null or created_at >= $3)
-          and ($4::timestamptz is null or created_at < $4)
-          and ($5::text is null or id < $5)
-          and ($7::text is null or id >= $7)
-        order by tenant_id desc, ${byType ? 'type desc, ' : ''}id desc limit $6`,
+      `select ${EVENT_COLUMNS} from (
+         select * from events
+          where tenant_id = $1 ${byType ? 'and type = $2' : 'and $2::text is null'}
+            and ($3::timestamptz is null or created_at >= $3)
+            and ($4::timestamptz is null or created_at < $4)
+            and ($5::text is null or id < $5)
+            and ($7::text is null or id >= $7)
+          order by tenant_id desc, ${byType ? 'type desc, ' : ''}id desc limit $6) e
+         left join event_payloads p on p.event_id = e.id
+        order by e.id desc`,
       [tenantId, filter.type ?? null, filter.since ?? null, filter.until ?? null, high, limit, low],
     );
   }

@@ -92,6 +92,7 @@ function toEvent(row: EventRow): EventResponse {
     data: row.data_json === null ? null : new RawJson(row.data_json),
     summary: row.summary,
     createdAt: row.created_at.toISOString(),
-    expired: row.expired_at !== null,
+    // a payload is never null while kept: missing, its day was dropped by retention
+    expired: row.data_json === null,
   };
 }

@@ -88,7 +88,7 @@ select ${ENDPOINT_STATE} from endpoints e where e.id = $1 and exists (select 1 f
 const fetchSql = (which: 'manual' | 'scheduled') => `
 select ${ENDPOINT_STATE},
        q.delivery_id, q.attempt, q.due_at, d.tenant_id as delivery_tenant_id, d.event_id, d.status, ev.type as event_type,
-       ev.data::text as data_json, ev.summary, ev.created_at as event_created_at
+       p.data::text as data_json, ev.summary, ev.created_at as event_created_at
   from endpoints e
   left join lateral (
     select q.delivery_id, q.attempt, q.due_at from delivery_queue q
@@ -100,6 +100,7 @@ select ${ENDPOINT_STATE},
   ) q on true
   left join deliveries d on d.id = q.delivery_id
   left join events ev on ev.id = d.event_id
+  left join event_payloads p on p.event_id = d.event_id
  where e.id = $1`;
 
 /**
@@ -139,11 +140,15 @@ with input as (
   returning dd.id, dd.attempt_count
 ), a as (
   insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status,
-                        response_body, response_body_encoding, response_body_truncated, error, endpoint_id, request_headers)
+                        response_body_encoding, response_body_truncated, error, endpoint_id, request_headers)
   select r.attempt_id, r.delivery_id, d.attempt_count, r.trigger, r.started_at, r.duration_ms, r.request_url,
-         r.response_status, r.response_body, r.body_encoding, r.truncated, r.error, r.endpoint_id, r.request_headers::jsonb
+         r.response_status, r.body_encoding, r.truncated, r.error, r.endpoint_id, r.request_headers::jsonb
     from rec r join d on d.id = r.delivery_id
   returning 1
+), body as (
+  -- the body lives in its day's partition, which retention drops whole (src/database/log-partitions.ts)
+  insert into attempt_bodies (attempt_id, body)
+  select r.attempt_id, r.response_body from rec r join d on d.id = r.delivery_id where r.response_body is not null
 ), requeue as (
   insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
   select r.delivery_id, r.queue_attempt + 1, r.endpoint_id, r.tenant_id, r.next_due

@@ -31,7 +31,8 @@ describe('dead-worker recovery', () => {
     const eventId = newId('evt');
     const deliveryId = newId('dlv');
     await new Db(app.db.pool).transaction(async (client) => {
-      await client.query(`insert into events (id, tenant_id, type, data) values ($1, $2, 'dead.job', '{"n":1}')`, [eventId, tenantId]);
+      await client.query(`insert into events (id, tenant_id, type) values ($1, $2, 'dead.job')`, [eventId, tenantId]);
+      await client.query(`insert into event_payloads (event_id, data) values ($1, '{"n":1}')`, [eventId]);
       await client.query(
         `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at) values ($1, $2, $3, $4, 'dead.job', now())`,
         [deliveryId, tenantId, eventId, endpointId]);

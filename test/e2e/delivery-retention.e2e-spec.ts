@@ -1,22 +1,55 @@
-import { idAtOrAfter } from '../../src/common/ids';
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { createLogPartitions, partitionBounds, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
 import { RetentionService } from '../../src/worker/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 
-const MINUTE = 60_000;
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** SPEC §8: old payloads and response bodies go; the delivery log stays, marked expired. */
+/**
+ * SPEC §8: old payloads and response bodies go; the delivery log stays, marked expired. They
+ * live in day partitions (src/database/log-partitions.ts) that retention detaches and drops.
+ */
 describe('retention', () => {
   let app: TestApp;
   let receiver: TestReceiver;
   let tenantId: string;
+  const run: RunSql = async (sql, params) => (await app.db.pool.query(sql, params)).rows;
 
   useAppWithReceiver({ RETENTION_DAYS: '30', LOG_LEVEL: 'error' }, (ctx) => ({ app, receiver, tenantId } = ctx));
   beforeAll(() => {
     receiver.respondWith((_req, res) => void res.writeHead(200).end('receiver said hello'));
+  });
+
+  /**
+   * An event published `daysAgo` days ago, with one delivery and one attempt that got a
+   * response body, written as the service writes them (ids carry their time).
+   */
+  async function oldEvent(endpointId: string, daysAgo: number, status = 'succeeded'): Promise<{ eventId: string; deliveryId: string; attemptId: string }> {
+    const at = new Date(Date.now() - daysAgo * DAY);
+    await createLogPartitions(run, at, at);
+    const eventId = idAtOrAfter('evt', at) + newId('evt').slice(-16);
+    const deliveryId = idAtOrAfter('dlv', at) + newId('dlv').slice(-16);
+    const attemptId = idAtOrAfter('att', at) + newId('att').slice(-16);
+    await run(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'ret.old', $3)`, [eventId, tenantId, at]);
+    await run(`insert into event_payloads (event_id, data) values ($1, '{"email":"someone@example.com","amount":5}')`, [eventId]);
+    await run(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, created_at)
+               values ($1, $2, $3, $4, 'ret.old', $5, 1, $6)`, [deliveryId, tenantId, eventId, endpointId, status, at]);
+    await run(`insert into attempts (id, delivery_id, endpoint_id, number, trigger, started_at, duration_ms, request_url, response_status)
+               values ($1, $2, $3, 1, 'scheduled', $4, 12, 'http://127.0.0.1:9/', 200)`, [attemptId, deliveryId, endpointId, at]);
+    await run(`insert into attempt_bodies (attempt_id, body) values ($1, 'an old response')`, [attemptId]);
+    return { eventId, deliveryId, attemptId };
+  }
+
+  const partitions = async () => (await run(`select relname from pg_class where relname ~ '^(event_payloads|attempt_bodies)_p' order by relname`)).map((r) => r.relname);
+
+  it('keeps the coming days\' partitions made', async () => {
+    const names = await partitions();
+    for (let d = -1; d <= 7; d++) {
+      const day = utcDay(new Date(Date.now() + d * DAY));
+      expect(names).toEqual(expect.arrayContaining([partitionName('event_payloads', day), partitionName('attempt_bodies', day)]));
+    }
   });
 
   it("goes by the database's clock: a worker whose clock runs 40 days fast expires nothing early", async () => {
@@ -25,77 +58,73 @@ describe('retention', () => {
     await waitForStatus(app, tenantId, (await onlyDelivery(app, tenantId, event.id)).id, 'succeeded');
     jest.useFakeTimers({ now: Date.now() + 40 * DAY, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
     try {
-      expect(await app.app.get(RetentionService).run()).toEqual({ events: 0, attempts: 0 });
+      expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [] });
     } finally {
       jest.useRealTimers();
     }
     expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${event.id}`)).body).toMatchObject({ data: { a: 1 }, expired: false });
   });
 
-  it('expires old event data and response bodies, keeps the log rows, and refuses to retry an expired event', async () => {
-    await createEndpoint(app, tenantId, { url: `${receiver.url}/keep`, eventTypes: ['ret.*'] });
-    const old = await publish(app, tenantId, 'ret.old', { email: 'someone@example.com', amount: 5 });
-    const oldD = await onlyDelivery(app, tenantId, old.id);
-    await waitForStatus(app, tenantId, oldD.id, 'succeeded');
-    // Retention goes by the time in the ids: everything made before `between` is 30 days old
-    // when the run's clock says `between` + 30 days.
-    const between = Date.now();
-    await sleep(5);
+  it('drops the days past RETENTION_DAYS whole, keeps the log rows marked expired, and refuses to retry an expired event', async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/keep`, eventTypes: ['ret.*'] });
+    const old = await oldEvent(ep.id, 40);
+    const recent = await oldEvent(ep.id, 29);
     const fresh = await publish(app, tenantId, 'ret.fresh', { amount: 6 });
     const freshD = await onlyDelivery(app, tenantId, fresh.id);
     await waitForStatus(app, tenantId, freshD.id, 'succeeded');
-    const runAt = new Date(between + 30 * DAY + MINUTE);
+    const oldDay = utcDay(new Date(Date.now() - 40 * DAY));
 
-    const result = await app.app.get(RetentionService).run(runAt);
-    expect(result).toEqual({ events: 2, attempts: 2 }); // this one, and the previous test's
+    const result = await app.app.get(RetentionService).run();
+    // every day wholly past the horizon (30 days and a minute ago), and no other
+    expect(result.dropped).toEqual(expect.arrayContaining([partitionName('event_payloads', oldDay), partitionName('attempt_bodies', oldDay)]));
+    expect(result.dropped.every((name) => Number(name.slice(-8)) < Number(partitionName('event_payloads', utcDay(new Date(Date.now() - 30 * DAY))).slice(-8)))).toBe(true);
+    expect(await partitions()).not.toContain(partitionName('event_payloads', oldDay));
 
-    const oldEvent = (await app.request('GET', `/v1/tenants/${tenantId}/events/${old.id}`)).body;
-    expect(oldEvent).toMatchObject({ id: old.id, type: 'ret.old', data: null, expired: true });
-    expect(JSON.stringify(oldEvent)).not.toContain('someone@example.com');
-    expect(oldEvent.deliveries).toHaveLength(1);
-    expect(oldEvent.deliveries[0]).toMatchObject({ id: oldD.id, status: 'succeeded' });
-    const oldDetail = await getDelivery(app, tenantId, oldD.id);
-    expect(oldDetail.status).toBe('succeeded');
-    expect(oldDetail.attempts).toHaveLength(1);
-    expect(oldDetail.attempts[0]).toMatchObject({ responseStatus: 200, responseBody: null, expired: true });
-    const { rows } = await app.db.pool.query(`select data, summary from events where id = $1`, [old.id]);
-    expect(rows[0].data).toBeNull();
+    const oldEventRead = (await app.request('GET', `/v1/tenants/${tenantId}/events/${old.eventId}`)).body;
+    expect(oldEventRead).toMatchObject({ id: old.eventId, type: 'ret.old', data: null, expired: true });
+    expect(JSON.stringify(oldEventRead)).not.toContain('someone@example.com');
+    expect(oldEventRead.deliveries).toEqual([expect.objectContaining({ id: old.deliveryId, status: 'succeeded' })]);
+    const oldDetail = await getDelivery(app, tenantId, old.deliveryId);
+    expect(oldDetail.attempts).toEqual([expect.objectContaining({ id: old.attemptId, responseStatus: 200, responseBody: null, expired: true })]);
+    const listed = (await app.request('GET', `/v1/tenants/${tenantId}/events?type=ret.old`)).body.data;
+    expect(listed.map((e: any) => [e.id, e.expired])).toEqual([[recent.eventId, false], [old.eventId, true]]);
 
-    // Newer rows are untouched.
-    const freshEvent = (await app.request('GET', `/v1/tenants/${tenantId}/events/${fresh.id}`)).body;
-    expect(freshEvent).toMatchObject({ data: { amount: 6 }, expired: false });
+    // A day inside the window, and today, are untouched.
+    expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${recent.eventId}`)).body).toMatchObject({ data: { amount: 5 }, expired: false });
+    expect((await getDelivery(app, tenantId, recent.deliveryId)).attempts[0]).toMatchObject({ responseBody: 'an old response', expired: false });
+    expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${fresh.id}`)).body).toMatchObject({ data: { amount: 6 }, expired: false });
     expect((await getDelivery(app, tenantId, freshD.id)).attempts[0]).toMatchObject({ responseBody: 'receiver said hello', expired: false });
 
     // A manual retry of an expired event cannot send its payload.
-    const retry = await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${oldD.id}/retry`);
+    const retry = await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${old.deliveryId}/retry`);
     expect(retry.status).toBe(409);
     expect(retry.body.message).toMatch(/expired/);
-    const freshRetry = await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${freshD.id}/retry`);
-    expect(freshRetry.status).toBe(202);
+    expect((await app.request('POST', `/v1/tenants/${tenantId}/deliveries/${freshD.id}/retry`)).status).toBe(202);
 
+    // Attempts below the mark read as expired: it is the start of the horizon's day.
+    const marks = await run(`select name, expired_before from retention_marks order by name`);
+    expect(marks).toEqual([{ name: 'attempts', expired_before: partitionBounds('attempt_bodies', utcDay(new Date(Date.now() - 30 * DAY - 60_000))).from }]);
     // Running again finds nothing more to do.
-    expect(await app.app.get(RetentionService).run(runAt)).toEqual({ events: 0, attempts: 0 });
-    // It resumes from its marks: nothing below them is read again.
-    const marks = await app.db.pool.query(`select name, expired_before from retention_marks order by name`);
-    expect(marks.rows).toEqual([
-      { name: 'attempts', expired_before: idAtOrAfter('att', new Date(between)) },
-      { name: 'events', expired_before: idAtOrAfter('evt', new Date(between)) },
-    ]);
+    expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [] });
+  });
+
+  it('finishes a drop cut short: a day detached but not dropped goes on the next run', async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/cut`, eventTypes: ['ret.*'] });
+    await oldEvent(ep.id, 50);
+    const day = utcDay(new Date(Date.now() - 50 * DAY));
+    await run(`alter table event_payloads detach partition ${partitionName('event_payloads', day)}`);
+    expect(await partitions()).toContain(partitionName('event_payloads', day));
+    expect((await app.app.get(RetentionService).run()).dropped).toEqual([partitionName('event_payloads', day), partitionName('attempt_bodies', day)]);
+    expect(await partitions()).not.toContain(partitionName('event_payloads', day));
   });
 
   it('a pending delivery of an expired event ends failed without a request', async () => {
-    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/late`, eventTypes: ['late.*'], enabled: false });
-    const event = await publish(app, tenantId, 'late.one', { a: 1 });
-    expect(event.deliveries).toBe(0);
-    // Simulate a delivery still queued when its event expired: enable, expire, then queue it.
-    await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/enable`);
-    expect((await app.app.get(RetentionService).run(new Date(Date.now() + 31 * DAY))).events).toBeGreaterThanOrEqual(1);
-    const { rows } = await app.db.pool.query(
-      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
-       values ('dlv_' || substr($1, 5), $2, $1, $3, 'late.one', now()) returning id`, [event.id, tenantId, ep.id]);
-    await queueAttempt(app.db.pool, rows[0].id);
-    const done = await waitForStatus(app, tenantId, rows[0].id, 'failed');
-    expect(done.attempts).toHaveLength(0);
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/late`, eventTypes: ['late.*'] });
+    const { deliveryId } = await oldEvent(ep.id, 45, 'pending');
+    await app.app.get(RetentionService).run();
+    await queueAttempt(app.db.pool, deliveryId, 2);
+    const done = await waitForStatus(app, tenantId, deliveryId, 'failed');
+    expect(done.attempts).toHaveLength(1); // the seeded one; none more
     expect(receiver.forPath('/late')).toHaveLength(0);
   });
 });

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { migrateWithLock } from '../../src/bootstrap';
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { Db } from '../../src/database/db';
+import { partitionName, utcDay } from '../../src/database/log-partitions';
+import { DeliveriesRepository } from '../../src/deliveries/deliveries.repository';
+import { EventsRepository } from '../../src/events/events.repository';
 import { adminQuery } from '../support/database';
 import { withDatabase } from '../support/global-setup';
+
+const DAY = 86_400_000;
 
 
 /** Processes starting together (an API and a worker, or replicas) migrate an empty database once, and none waits for ever. */
@@ -26,6 +34,64 @@ describe('migrations under the lock', () => {
       expect(invalid.rows[0].n).toBe(0);
     } finally {
       await c.end();
+    }
+  }, 60_000);
+});
+
+/**
+ * Issue 9 point 3 on a database that already holds a log: payloads and response bodies move
+ * to their day partitions, what retention had expired stays expired, and the log reads the same.
+ */
+describe('payload partitions on an existing database', () => {
+  const name = `whk_mig_${randomBytes(6).toString('hex')}`;
+  const url = withDatabase(process.env.TEST_PG_BASE_URL!, name);
+  beforeAll(() => adminQuery(`create database ${name}`));
+  afterAll(() => adminQuery(`drop database if exists ${name} with (force)`));
+
+  it('copies what is kept into day partitions and keeps what was expired expired', async () => {
+    const before = new DataSource({ type: 'postgres', url, migrations: ALL_MIGRATIONS.slice(0, -1), migrationsTableName: 'typeorm_migrations', logging: false });
+    await before.initialize();
+    await before.runMigrations({ transaction: 'each' });
+    await before.destroy();
+
+    const pool = new Pool({ connectionString: url, max: 2 });
+    try {
+      const at = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY);
+      const id = (prefix: 'evt' | 'dlv' | 'att', daysAgo: number) => idAtOrAfter(prefix, at(daysAgo)) + newId(prefix).slice(-16);
+      const [expiredEvent, keptEvent] = [id('evt', 40), id('evt', 3)];
+      const [expiredDelivery, keptDelivery] = [id('dlv', 40), id('dlv', 3)];
+      const [expiredAttempt, keptAttempt, bodyless] = [id('att', 40), id('att', 3), id('att', 3)];
+      await pool.query(`insert into tenants (id, name) values ('ten_1', 't')`);
+      await pool.query(`insert into endpoints (id, tenant_id, url, secret) values ('ep_1', 'ten_1', 'http://127.0.0.1:9/', 'whsec_x')`);
+      await pool.query(`insert into events (id, tenant_id, type, data, created_at, expired_at) values
+                          ($1, 'ten_1', 'a.b', null, $3, now()), ($2, 'ten_1', 'a.b', '{"kept":1}', $4, null)`, [expiredEvent, keptEvent, at(40), at(3)]);
+      await pool.query(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at) values
+                          ($1, 'ten_1', $3, 'ep_1', 'a.b', 'succeeded', $5), ($2, 'ten_1', $4, 'ep_1', 'a.b', 'failed', $6)`,
+      [expiredDelivery, keptDelivery, expiredEvent, keptEvent, at(40), at(3)]);
+      await pool.query(`insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, response_status, response_body, expired_at) values
+                          ($1, $4, 1, 'scheduled', $5, 1, 'http://127.0.0.1:9/', 200, null, now()),
+                          ($2, $6, 1, 'scheduled', $7, 1, 'http://127.0.0.1:9/', 500, 'kept body', null),
+                          ($3, $6, 2, 'scheduled', $7, 1, 'http://127.0.0.1:9/', null, null, null)`,
+      [expiredAttempt, keptAttempt, bodyless, expiredDelivery, at(40), keptDelivery, at(3)]);
+      await pool.query(`insert into retention_marks (name, expired_before) values ('events', $1), ('attempts', $2)`, [id('evt', 35), id('att', 35)]);
+
+      await migrateWithLock(url);
+
+      const db = new Db(pool);
+      const events = new EventsRepository(db);
+      expect(await events.find('ten_1', keptEvent)).toMatchObject({ data_json: '{"kept":1}' });
+      expect(await events.find('ten_1', expiredEvent)).toMatchObject({ data_json: null });
+      const deliveries = new DeliveriesRepository(db);
+      expect((await deliveries.attempts(expiredDelivery)).map((a) => [a.response_body, a.expired])).toEqual([[null, true]]);
+      expect((await deliveries.attempts(keptDelivery)).map((a) => [a.response_body, a.expired])).toEqual([['kept body', false], [null, false]]);
+      // a partition for every day from the oldest kept row on, and none of the dropped columns
+      const days = (await pool.query(`select relname from pg_class where relname like 'event_payloads_p%'`)).rows.map((r) => r.relname);
+      expect(days).toContain(partitionName('event_payloads', utcDay(at(3))));
+      const columns = (await pool.query(`select table_name || '.' || column_name as c from information_schema.columns
+                                           where table_name in ('events', 'attempts') and column_name in ('data', 'response_body', 'expired_at')`)).rows;
+      expect(columns).toEqual([]);
+    } finally {
+      await pool.end();
     }
   }, 60_000);
 });

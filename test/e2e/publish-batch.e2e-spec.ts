@@ -22,7 +22,7 @@ describe('publishing a batch of events', () => {
       { id: expect.stringMatching(/^evt_/), type: 'order.created', createdAt: expect.any(String), deliveries: 2 },
       { id: expect.stringMatching(/^evt_/), type: 'user.created', createdAt: expect.any(String), deliveries: 1 },
     ]);
-    const stored = await app.db.pool.query(`select id, data::text as t from events where id = any($1) order by id`, [res.body.data.map((e: { id: string }) => e.id)]);
+    const stored = await app.db.pool.query(`select event_id as id, data::text as t from event_payloads where event_id = any($1) order by event_id`, [res.body.data.map((e: { id: string }) => e.id)]);
     expect(stored.rows.map((r: { t: string }) => r.t)).toEqual(['{"b":1,"10":2}', '{"big":12345678901234567890}']);
   });
 

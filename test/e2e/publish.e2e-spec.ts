@@ -54,7 +54,7 @@ describe('publishing events', () => {
     expect(Object.keys(read.body.data)).toEqual(['zeta', 'alpha', 'unicode']);
     expect(read.body.deliveries).toHaveLength(3);
     expect(read.body.deliveries[0]).toMatchObject({ eventId: ev.id, status: expect.any(String), endpointId: expect.stringMatching(/^ep_/) });
-    const stored = await app.db.pool.query(`select data::text as t from events where id = $1`, [ev.id]);
+    const stored = await app.db.pool.query(`select data::text as t from event_payloads where event_id = $1`, [ev.id]);
     expect(stored.rows[0].t).toBe(JSON.stringify(data));
   });
 
@@ -62,7 +62,7 @@ describe('publishing events', () => {
     const raw = '{"type":"invoice.paid","data":{"b":1,"10":2,"amount":12345678901234567890,"ratio":1.50}}';
     const res = await app.request('POST', eventsPath(), { rawBody: raw, headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(202);
-    const stored = await app.db.pool.query(`select data::text as t from events where id = $1`, [res.body.id]);
+    const stored = await app.db.pool.query(`select data::text as t from event_payloads where event_id = $1`, [res.body.id]);
     expect(stored.rows[0].t).toBe('{"b":1,"10":2,"amount":12345678901234567890,"ratio":1.50}');
   });
 

@@ -19,7 +19,8 @@ describe('bulk recover and delete', () => {
     const events = Array.from({ length: N }, () => newId('evt'));
     const deliveries = Array.from({ length: N }, () => newId('dlv'));
     const spent = status === 'failed' ? 8 : 0;
-    await app.db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, $3, '{"n":1}' from unnest($1::text[]) e`, [events, tenantId, type]);
+    await app.db.pool.query(`insert into events (id, tenant_id, type) select e, $2, $3 from unnest($1::text[]) e`, [events, tenantId, type]);
+    await app.db.pool.query(`insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e`, [events]);
     await app.db.pool.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
        select d, $3, e, $4, $5, $6, $7, $7 from unnest($1::text[], $2::text[]) as t(d, e)`,
@@ -33,7 +34,8 @@ describe('bulk recover and delete', () => {
     const { events } = await seed(ep.id, 'bulk.x', 'failed');
     // one failed before `since`: it stays failed
     const oldEvent = newId('evt');
-    await app.db.pool.query(`insert into events (id, tenant_id, type, data, created_at) values ($1, $2, 'bulk.x', '{}', now() - interval '1 day')`, [oldEvent, tenantId]);
+    await app.db.pool.query(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'bulk.x', now() - interval '1 day')`, [oldEvent, tenantId]);
+    await app.db.pool.query(`insert into event_payloads (event_id, data) values ($1, '{}')`, [oldEvent]);
     await app.db.pool.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at) values ($1, $2, $3, $4, 'bulk.x', 'failed', now() - interval '1 day')`,
       [newId('dlv'), tenantId, oldEvent, ep.id]);
@@ -98,7 +100,8 @@ describe('a bulk recover across a restart', () => {
       const tenantId = await createTenant(first);
       const ep = await createEndpoint(first, tenantId, { url: `${receiver.url}/restart`, eventTypes: ['rs.*'] });
       const events = Array.from({ length: N }, () => newId('evt'));
-      await db.pool.query(`insert into events (id, tenant_id, type, data) select e, $2, 'rs.x', '{"n":1}' from unnest($1::text[]) e`, [events, tenantId]);
+      await db.pool.query(`insert into events (id, tenant_id, type) select e, $2, 'rs.x' from unnest($1::text[]) e`, [events, tenantId]);
+      await db.pool.query(`insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e`, [events]);
       await db.pool.query(
         `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
          select 'dlv_' || substr(e, 5), $2, e, $3, 'rs.x', 'failed', 8, 8 from unnest($1::text[]) e`, [events, tenantId, ep.id]);

@@ -1,0 +1,52 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, RunSql } from '../src/database/log-partitions';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What retention deletes moves out of the log rows into tables partitioned by day on the id
+ * (src/database/log-partitions.ts): events.data into event_payloads, attempts.response_body
+ * into attempt_bodies. Retention then drops whole days instead of updating rows, and the log
+ * rows stay (SPEC §8). An event is expired when its payload is gone; an attempt when its id is
+ * below the attempts mark of retention_marks (every attempt below it has been expired), as
+ * before.
+ *
+ * On an existing database this copies every payload and body not yet expired (one pass over
+ * each table) and makes a partition for each day from the oldest of them. Stop every process
+ * of the old version first: it writes the dropped columns. The space of the dropped columns
+ * in old rows comes back when those rows are rewritten (VACUUM FULL or pg_repack), not by
+ * itself.
+ */
+export class PayloadPartitions1764800000000 implements MigrationInterface {
+  name = 'PayloadPartitions1764800000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const run: RunSql = (sql, params) => q.query(sql, params);
+    for (const [table, { key, columns }] of Object.entries(LOG_PARTITIONED)) {
+      await q.query(`create table ${table} (${columns}, primary key (${key})) partition by range (${key})`);
+    }
+    await q.query(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
+    // An id's time precedes its row's created_at (or started_at) by under a minute.
+    const [{ now, oldest }] = await q.query(
+      `select now() as now, least((select min(created_at) from events where data is not null),
+                                  (select min(started_at) from attempts where response_body is not null)) - interval '1 day' as oldest`);
+    await createLogPartitions(run, oldest ?? new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS));
+    await q.query(`insert into event_payloads (event_id, data) select id, data from events where data is not null`);
+    await q.query(`insert into attempt_bodies (attempt_id, body) select id, response_body from attempts where response_body is not null`);
+    await q.query(`alter table events drop column data, drop column expired_at`);
+    await q.query(`alter table attempts drop column response_body, drop column expired_at`);
+    // events are expired by their missing payload now; the attempts mark stays in use
+    await q.query(`delete from retention_marks where name = 'events'`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`alter table events add column data json, add column expired_at timestamptz`);
+    await q.query(`alter table attempts add column response_body text, add column expired_at timestamptz`);
+    await q.query(`update events e set data = p.data from event_payloads p where p.event_id = e.id`);
+    await q.query(`update events set expired_at = now() where data is null`);
+    await q.query(`update attempts a set response_body = b.body from attempt_bodies b where b.attempt_id = a.id`);
+    await q.query(`update attempts set expired_at = now() where id < coalesce((select expired_before from retention_marks where name = 'attempts'), '')`);
+    await q.query(`insert into retention_marks (name, expired_before) select 'events', coalesce(max(id), '') from events where data is null on conflict do nothing`);
+    for (const table of Object.keys(LOG_PARTITIONED)) await q.query(`drop table ${table}`);
+  }
+}
