@@ -17,6 +17,15 @@ export const LOG_PARTITIONED = {
 export type LogPartitioned = keyof typeof LOG_PARTITIONED;
 export const LOG_PARTITIONED_TABLES = Object.keys(LOG_PARTITIONED) as LogPartitioned[];
 
+/**
+ * SQL: the payload text of the event whose id is `eventIdExpr` (null once its day was dropped),
+ * and the stored body of an attempt. A scalar subquery, so each is one primary key lookup in
+ * the day the id falls in, whatever the statistics say: as a join the planner may merge the
+ * whole partitioned table in id order to find a page of rows.
+ */
+export const PAYLOAD_OF = (eventIdExpr: string) => `(select p.data::text from event_payloads p where p.event_id = ${eventIdExpr})`;
+export const BODY_OF = (attemptIdExpr: string) => `(select b.body from attempt_bodies b where b.attempt_id = ${attemptIdExpr})`;
+
 /** Days made ahead of the database's clock; a process that starts or ticks at least once a week keeps writes possible. */
 export const AHEAD_DAYS = 7;
 const DAY_MS = 86_400_000;

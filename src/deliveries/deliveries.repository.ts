@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { idBounds } from '../common/ids';
 import { Db } from '../database/db';
+import { BODY_OF, PAYLOAD_OF } from '../database/log-partitions';
 import { addDrainJobsSql } from '../queue/queue';
 import type { Summary } from '../summaries/summary.engine';
 import { AttemptResponse, DeliveryResponse } from './dto/delivery.response';
@@ -187,10 +188,10 @@ export class DeliveriesRepository {
   attempts(deliveryId: string): Promise<AttemptRow[]> {
     return this.db.query<AttemptRow>(
       // an attempt below the retention mark has had its body dropped with its day (src/worker/retention.service.ts)
-      `select a.id, a.number, a.trigger, a.started_at, a.duration_ms, a.request_url, a.response_status, b.body as response_body,
+      `select a.id, a.number, a.trigger, a.started_at, a.duration_ms, a.request_url, a.response_status, ${BODY_OF('a.id')} as response_body,
               a.response_body_encoding, a.response_body_truncated, a.error, a.request_headers,
               a.id < coalesce((select expired_before from retention_marks where name = 'attempts'), '') as expired
-         from attempts a left join attempt_bodies b on b.attempt_id = a.id
+         from attempts a
         where a.delivery_id = $1 order by a.number, a.id`,
       [deliveryId],
     );
@@ -198,10 +199,9 @@ export class DeliveriesRepository {
 
   requestSource(deliveryId: string): Promise<RequestSourceRow | null> {
     return this.db.one<RequestSourceRow>(
-      `select ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, p.data::text as data_json, ev.summary,
+      `select ev.id as event_id, ev.type as event_type, ev.created_at as event_created_at, ${PAYLOAD_OF('d.event_id')} as data_json, ev.summary,
               e.headers, e.summaries, e.signature_scheme, e.secret, e.previous_secrets
          from deliveries d join events ev on ev.id = d.event_id join endpoints e on e.id = d.endpoint_id
-         left join event_payloads p on p.event_id = d.event_id
         where d.id = $1`,
       [deliveryId],
     );

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { deliveryIdSql, idBounds } from '../common/ids';
 import { Db } from '../database/db';
+import { PAYLOAD_OF } from '../database/log-partitions';
 import { addDrainJobsSql } from '../queue/queue';
 import { MATCHES_EVENT_TYPE_SQL } from '../endpoints/event-type-filter';
 import type { Summary } from '../summaries/summary.engine';
@@ -15,7 +16,7 @@ export interface EventRow {
   created_at: Date;
 }
 
-const EVENT_COLUMNS = 'e.id, e.tenant_id, e.type, p.data::text as data_json, e.summary, e.created_at';
+const EVENT_COLUMNS = `e.id, e.tenant_id, e.type, ${PAYLOAD_OF('e.id')} as data_json, e.summary, e.created_at`;
 
 export interface EventFilter {
   type?: string;
@@ -138,7 +139,7 @@ export class EventsRepository {
 
   find(tenantId: string, id: string): Promise<EventRow | null> {
     return this.db.one<EventRow>(
-      `select ${EVENT_COLUMNS} from events e left join event_payloads p on p.event_id = e.id where e.tenant_id = $1 and e.id = $2`, [tenantId, id]);
+      `select ${EVENT_COLUMNS} from events e where e.tenant_id = $1 and e.id = $2`, [tenantId, id]);
   }
 
   /**
@@ -150,16 +151,13 @@ export class EventsRepository {
     const byType = filter.type !== undefined;
     return this.db.preparedIndexRead<EventRow>(
       byType ? 'events_list_type' : 'events_list',
-      `select ${EVENT_COLUMNS} from (
-         select * from events
-          where tenant_id = $1 ${byType ? 'and type = $2' : 'and $2::text is null'}
-            and ($3::timestamptz is null or created_at >= $3)
-            and ($4::timestamptz is null or created_at < $4)
-            and ($5::text is null or id < $5)
-            and ($7::text is null or id >= $7)
-          order by tenant_id desc, ${byType ? 'type desc, ' : ''}id desc limit $6) e
-         left join event_payloads p on p.event_id = e.id
-        order by e.id desc`,
+      `select ${EVENT_COLUMNS} from events e
+        where tenant_id = $1 ${byType ? 'and type = $2' : 'and $2::text is null'}
+          and ($3::timestamptz is null or created_at >= $3)
+          and ($4::timestamptz is null or created_at < $4)
+          and ($5::text is null or id < $5)
+          and ($7::text is null or id >= $7)
+        order by tenant_id desc, ${byType ? 'type desc, ' : ''}id desc limit $6`,
       [tenantId, filter.type ?? null, filter.since ?? null, filter.until ?? null, high, limit, low],
     );
   }

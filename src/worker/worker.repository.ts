@@ -66,6 +66,8 @@ export interface RecordResult {
   disabled: Set<string>;
 }
 
+import { PAYLOAD_OF } from '../database/log-partitions';
+
 const ENDPOINT_STATE = `e.id, e.tenant_id, e.url, e.enabled, e.deleted_at is not null as deleted, e.secret, e.previous_secrets,
   e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second, e.max_in_flight, e.circuit_state,
   e.circuit_opened_at, e.circuit_next_probe_at, e.circuit_failures, e.circuit_step, e.rate_window`;
@@ -88,7 +90,7 @@ select ${ENDPOINT_STATE} from endpoints e where e.id = $1 and exists (select 1 f
 const fetchSql = (which: 'manual' | 'scheduled') => `
 select ${ENDPOINT_STATE},
        q.delivery_id, q.attempt, q.due_at, d.tenant_id as delivery_tenant_id, d.event_id, d.status, ev.type as event_type,
-       p.data::text as data_json, ev.summary, ev.created_at as event_created_at
+       ${PAYLOAD_OF('d.event_id')} as data_json, ev.summary, ev.created_at as event_created_at
   from endpoints e
   left join lateral (
     select q.delivery_id, q.attempt, q.due_at from delivery_queue q
@@ -100,7 +102,6 @@ select ${ENDPOINT_STATE},
   ) q on true
   left join deliveries d on d.id = q.delivery_id
   left join events ev on ev.id = d.event_id
-  left join event_payloads p on p.event_id = d.event_id
  where e.id = $1`;
 
 /**

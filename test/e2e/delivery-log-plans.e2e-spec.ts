@@ -87,6 +87,8 @@ interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Rows Removed by Filter'?: number;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -163,6 +165,16 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
     const plan = await explainLast();
     expect(historyScans(plan)).toEqual([]);
     expect(removed(plan)).toBeLessThan(200);
+  });
+
+  it('event payloads: one key lookup per listed event, not a join over the partitioned table', async () => {
+    await events.list(tenant, { until: middle }, 21, null);
+    const plan = await explainLast();
+    const payloadReads = plan.filter((n) => /^event_payloads_p\d+$/.test(n['Relation Name'] ?? ''));
+    expect(payloadReads.length).toBeGreaterThan(0);
+    expect(plan.filter((n) => /Merge|Hash/.test(n['Node Type'])).map((n) => n['Node Type'])).toEqual([]);
+    // rows read from the payload partitions, over every loop: the page's, no more
+    expect(payloadReads.reduce((a, n) => a + (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 0), 0)).toBeLessThanOrEqual(21);
   });
 });
 
