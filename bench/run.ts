@@ -44,7 +44,10 @@ interface Mode {
   quietSeconds: number;
   hangingEvents: number;
   backlogEvents: number;
-  /** Failed deliveries recovered after graphile-worker's jobs table was analysed empty. */
+  /**
+   * Failed deliveries recovered after graphile-worker's jobs table was analysed empty, with the
+   * quiet tenant publishing beside the recover (issue 9 point 5: 100,000 in a full run).
+   */
   recoverDeliveries: number;
   maxPublishMs: number;
   deliveryWaitMs: number;
@@ -53,7 +56,7 @@ interface Mode {
 
 const FULL: Mode = {
   name: 'full', warmupEvents: 1000, rawWarmupMs: 2000, rawMs: 10_000, noopJobs: 60_000, oneToOneEvents: 30_000,
-  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, quietSeconds: 20, hangingEvents: 2_000, backlogEvents: 20_000, recoverDeliveries: 20_000, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 10 * 60_000,
+  fanOutEvents: 4_000, fanOutEndpoints: 10, steadySeconds: 30, quietSeconds: 20, hangingEvents: 2_000, backlogEvents: 20_000, recoverDeliveries: 100_000, maxPublishMs: 40_000, deliveryWaitMs: 60_000, overallTimeoutMs: 10 * 60_000,
 };
 const QUICK: Mode = {
   name: 'quick', warmupEvents: 300, rawWarmupMs: 1000, rawMs: 3000, noopJobs: 15_000, oneToOneEvents: 4_000,
@@ -480,11 +483,13 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const recovered = await admin<{ deliveries: number }>('POST', `/v1/tenants/${recoverTenant.id}/endpoints/${recoverEndpoint.id}/recover`,
     { since: new Date(Date.now() - 3_600_000).toISOString() });
   const recoverAnsweredMs = Date.now() - recoverStarted;
-  const recoverStats = await waitForDeliveries(receiver, children, 'recover', mode.recoverDeliveries, mode.deliveryWaitMs * 2);
+  // the quiet tenant publishes while the recover's batches are queued and delivered
+  const besideRecover = await quietRun('beside a recover', 'q3');
+  const recoverStats = await waitForDeliveries(receiver, children, 'recover', mode.recoverDeliveries, mode.deliveryWaitMs * 3);
   const recoverPerSec = rate(recoverStats.unique, (recoverStats.last ?? 0) - (recoverStats.first ?? 0));
   const [{ n: jobsPeak }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
   log(`  answered in ${recoverAnsweredMs} ms (${recovered.deliveries}); delivered at ${recoverPerSec}/s (${recoverStats.unique}/${mode.recoverDeliveries}); ${jobsPeak} jobs left`);
-  const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique };
+  const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique, quiet: besideRecover };
 
   const neighbours = {
     quietRatePerSec: 10,
@@ -615,7 +620,7 @@ interface Neighbours {
   alone: ReturnType<typeof scenarioResult>;
   hanging: { events: number; requestsToHangingEndpoint: number; quiet: ReturnType<typeof scenarioResult> };
   backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
-  recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number };
+  recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
 }
 
 function formatCpu(perUnit: Record<string, number>): string {
@@ -764,6 +769,7 @@ function formatTable(r: {
     [`beside ${n.hanging.events} events to a hanging endpoint: p50/p99 ms`, `${n.hanging.quiet.latencyMs.p50}/${n.hanging.quiet.latencyMs.p99}`, '', `target < 250 and < 2x baseline + 100; ${n.hanging.requestsToHangingEndpoint} requests reached it`],
     [`beside a ${n.backlog.events}-event backlog: p50/p99 ms`, `${n.backlog.quiet.latencyMs.p50}/${n.backlog.quiet.latencyMs.p99}`, '', `target < 250; backlog drained at ${n.backlog.drainedPerSec}/s`],
     [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty jobs table: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
+    ['beside that recover: quiet p50/p99 ms, publish response p99 ms', `${n.recoverAfterAnalyse.quiet.latencyMs.p50}/${n.recoverAfterAnalyse.quiet.latencyMs.p99}, ${n.recoverAfterAnalyse.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

@@ -18,6 +18,16 @@ function isTransientConflict(exception: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+/**
+ * A row whose day has no partition of event_payloads or attempt_bodies (src/database/log-partitions.ts):
+ * every process makes the coming days' partitions hourly, so this means none ran for a week, or
+ * the host's clock is far off the database's. Nothing was written; the request can be repeated.
+ */
+function isMissingLogPartition(exception: unknown): boolean {
+  const message = (exception as { message?: unknown } | null)?.message;
+  return codeOf(exception) === '23514' && typeof message === 'string' && /^no partition of relation "(event_payloads|attempt_bodies)"/.test(message);
+}
+
 /** The code of a pg or Node error (SQLSTATE or errno name), if any. */
 export function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -63,6 +73,10 @@ export class DomainErrorFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) {
       return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'database unavailable, try again' } };
+    }
+    if (isMissingLogPartition(exception)) {
+      this.logger.error('no log partition for this day: is this host\'s clock right? Every process makes the next 7 days\' partitions at start and hourly (README "Retention")');
+      return { status: 503, body: { statusCode: 503, error: REASONS[503], message: 'the log cannot take this event yet, try again' } };
     }
     this.logger.error({ err: exception }, 'unhandled error');
     return { status: HttpStatus.INTERNAL_SERVER_ERROR, body: { statusCode: 500, error: REASONS[500], message: 'Internal server error' } };

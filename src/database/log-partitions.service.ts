@@ -26,10 +26,10 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
   constructor(private readonly db: Db) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensure();
-    this.timer = setInterval(() => {
-      this.ensure().catch((error: unknown) => this.logger.warn({ err: error }, 'could not make the coming days\' log partitions; retrying in an hour'));
-    }, HOUR_MS);
+    // A start never fails on this: the days ahead were made by an earlier start or tick.
+    const tick = () => this.ensure().catch((error: unknown) => this.logger.warn({ err: error }, 'could not make the coming days\' log partitions; retrying in an hour'));
+    await tick();
+    this.timer = setInterval(() => void tick(), HOUR_MS);
     this.timer.unref();
   }
 
@@ -37,13 +37,17 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
     clearInterval(this.timer);
   }
 
-  /** Makes the missing partitions from yesterday through AHEAD_DAYS ahead, by the database's clock. */
+  /**
+   * Makes the missing partitions from yesterday through AHEAD_DAYS ahead, by the database's
+   * clock. Skipped while another process makes or drops partitions (it makes them too).
+   */
   async ensure(): Promise<string[]> {
     const made = await this.db.transaction(async (tx) => {
       const run: RunSql = async (sql, params) => (await tx.query(sql, params)).rows;
       // a busy parent (say a manual ANALYZE) makes this wait at most briefly: the next tick retries
       await run(`set local lock_timeout = '5s'`);
-      await run(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
+      const [{ locked }] = await run(`select pg_try_advisory_xact_lock($1) as locked`, [LOG_PARTITIONS_LOCK]);
+      if (!locked) return [];
       const [{ now }] = (await run(`select now() as now`)) as Array<{ now: Date }>;
       return createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS));
     });

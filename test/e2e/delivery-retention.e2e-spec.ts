@@ -1,5 +1,6 @@
 import { idAtOrAfter, newId } from '../../src/common/ids';
 import { createLogPartitions, partitionBounds, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
+import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { RetentionService } from '../../src/worker/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
 import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
@@ -126,5 +127,21 @@ describe('retention', () => {
     const done = await waitForStatus(app, tenantId, deliveryId, 'failed');
     expect(done.attempts).toHaveLength(1); // the seeded one; none more
     expect(receiver.forPath('/late')).toHaveLength(0);
+  });
+
+  // last: it empties today's partition
+  it("heals a missing day: a publish answers 503 and writes nothing, and once the day is made it is taken", async () => {
+    const today = utcDay(new Date());
+    await run(`alter table event_payloads detach partition ${partitionName('event_payloads', today)}`);
+    await run(`drop table ${partitionName('event_payloads', today)}`);
+    const events = async () => Number((await run(`select count(*)::int as n from events`))[0].n);
+    const before = await events();
+    const refused = await app.request('POST', `/v1/tenants/${tenantId}/events`, { body: { type: 'heal.x', data: { a: 1 } } });
+    expect(refused.status).toBe(503);
+    expect(refused.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'the log cannot take this event yet, try again' });
+    expect(await events()).toBe(before);
+    expect(await app.app.get(LogPartitionsService).ensure()).toEqual([partitionName('event_payloads', today)]);
+    const taken = await publish(app, tenantId, 'heal.x', { a: 2 });
+    expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${taken.id}`)).body).toMatchObject({ data: { a: 2 }, expired: false });
   });
 });
