@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, RunSql } from '../src/database/log-partitions';
+import { idTime } from '../src/common/ids';
+import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, partitionBounds, RunSql, utcDay } from '../src/database/log-partitions';
 
 const DAY_MS = 86_400_000;
 
@@ -12,8 +13,8 @@ const DAY_MS = 86_400_000;
  * before.
  *
  * On an existing database this copies every payload and body not yet expired (one pass over
- * each table) and makes a partition for each day from the oldest of them. Stop every process
- * of the old version first: it writes the dropped columns. The space of the dropped columns
+ * each table, writes to both wait meanwhile) into partitions from the oldest of them on.
+ * Processes of the older version fail their writes once it has run: stop them first. The space of the dropped columns
  * in old rows comes back when those rows are rewritten (VACUUM FULL or pg_repack), not by
  * itself.
  */
@@ -22,17 +23,33 @@ export class PayloadPartitions1764800000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const run: RunSql = (sql, params) => q.query(sql, params);
+    // Writes wait until this commits (reads go on): a row written meanwhile by a process of the
+    // older version would otherwise have its payload dropped with the column.
+    await q.query(`lock table events, attempts in share row exclusive mode`);
     for (const [table, { key, columns }] of Object.entries(LOG_PARTITIONED)) {
       await q.query(`create table ${table} (${columns}, primary key (${key})) partition by range (${key})`);
     }
     await q.query(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
-    // An id's time precedes its row's created_at (or started_at) by under a minute.
-    const [{ now, oldest }] = await q.query(
-      `select now() as now, least((select min(created_at) from events where data is not null),
-                                  (select min(started_at) from attempts where response_body is not null)) - interval '1 day' as oldest`);
-    await createLogPartitions(run, oldest ?? new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS));
-    await q.query(`insert into event_payloads (event_id, data) select id, data from events where data is not null`);
-    await q.query(`insert into attempt_bodies (attempt_id, body) select id, response_body from attempts where response_body is not null`);
+    // Partitions from the oldest kept payload's time (its id's, or its row's if earlier) to a
+    // week ahead, spanning as many days each as about 30 of them need.
+    const [{ now, oldest_event, oldest_attempt, oldest_row }] = await q.query(
+      `select now() as now, (select min(id) from events where data is not null) as oldest_event,
+              (select min(id) from attempts where response_body is not null) as oldest_attempt,
+              least((select min(created_at) from events where data is not null),
+                    (select min(started_at) from attempts where response_body is not null)) as oldest_row`);
+    const through = new Date(now.getTime() + AHEAD_DAYS * DAY_MS);
+    const candidates = [oldest_row, idTime(oldest_event ?? ''), idTime(oldest_attempt ?? ''), new Date(now.getTime() - DAY_MS)]
+      .filter((t): t is Date => t instanceof Date && t.getTime() < now.getTime());
+    const from = new Date(Math.min(...candidates.map((t) => t.getTime())));
+    await createLogPartitions(run, from, through, Math.max(1, Math.ceil((now.getTime() - from.getTime()) / DAY_MS / 30)));
+    // A row whose id holds no time in that range (not one the service made) cannot be placed:
+    // its payload is left behind, and it reads as expired.
+    const { low: eventLow, high: eventHigh } = partitionBounds('event_payloads', utcDay(from), new Date(utcDay(through).getTime() + DAY_MS));
+    const { low: attemptLow, high: attemptHigh } = partitionBounds('attempt_bodies', utcDay(from), new Date(utcDay(through).getTime() + DAY_MS));
+    await q.query(`insert into event_payloads (event_id, data) select id, data from events
+                    where data is not null and id >= $1 and id < $2 and id ~ '^evt_[0-9a-z]{10}'`, [eventLow, eventHigh]);
+    await q.query(`insert into attempt_bodies (attempt_id, body) select id, response_body from attempts
+                    where response_body is not null and id >= $1 and id < $2 and id ~ '^att_[0-9a-z]{10}'`, [attemptLow, attemptHigh]);
     await q.query(`alter table events drop column data, drop column expired_at`);
     await q.query(`alter table attempts drop column response_body, drop column expired_at`);
     // events are expired by their missing payload now; the attempts mark stays in use

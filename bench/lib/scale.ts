@@ -9,8 +9,9 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
+import type { AppConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
-import { createLogPartitions, LOG_PARTITIONED_TABLES, partitionDay } from '../../src/database/log-partitions';
+import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, partitionDays, RunSql } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
@@ -205,7 +206,7 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   const [{ autovacuum }] = (await pg.query<{ autovacuum: string }>('show autovacuum')).rows;
   const now = Date.now();
   // the day partitions of payloads and bodies for the whole history the seed will write
-  await createLogPartitions(async (text, params) => (await pg.query(text, params)).rows, new Date(now - opts.days * 86_400_000), new Date(now));
+  await createLogPartitions(async (text, params) => (await pg.query(text, params)).rows, new Date(now - opts.days * 86_400_000), new Date(now), partitionDays(30));
   await pg.query('analyze');
   const autovacuumOffFor = await disableAutovacuum(pg);
   log(`scale: server autovacuum = ${autovacuum}; turned off for ${autovacuumOffFor.join(', ')} so stale statistics stay stale; everything analysed empty`);
@@ -363,12 +364,12 @@ async function deleteTenantLog(pg: Client, tenantId: string): Promise<void> {
  * publish burst runs, which shows the drop's time and the publish p99 beside it.
  */
 async function measureRetention(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<RetentionResult> {
-  const { rows } = await pg.query<{ name: string }>(`select relname as name from pg_class where relname ~ '^event_payloads_p[0-9]{8}$' order by relname limit 1`);
-  const oldest = partitionDay('event_payloads', rows[0].name)!;
-  const horizon = new Date(oldest.getTime() + 86_400_000);
+  const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
+  const oldest = (await listPartitions(run, 'event_payloads'))[0];
+  const horizon = oldest.to!;
   let counted = 0;
   for (const table of LOG_PARTITIONED_TABLES) {
-    const name = rows[0].name.replace('event_payloads', table);
+    const name = oldest.name.replace('event_payloads', table);
     counted += (await pg.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
   }
   const pool = new PgPool({ connectionString: databaseUrl, max: 2 });
@@ -376,7 +377,8 @@ async function measureRetention(pg: Client, databaseUrl: string, publisher: Publ
     const burst = publisher.burst(path, events, 64, 60_000);
     await sleep(200);
     const started = Date.now();
-    const dropped = await new LogPartitionsService(new Db(pool)).dropBefore(horizon);
+    const service = new LogPartitionsService(new Db(pool), { retentionDays: 30 } as AppConfig);
+    const dropped = (await service.dropBefore(horizon, async () => undefined)) ?? [];
     const ms = Date.now() - started;
     const out = await burst;
     const result = {

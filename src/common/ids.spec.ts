@@ -1,4 +1,4 @@
-import { idAtOrAfter, idBounds, newId } from './ids';
+import { idAtOrAfter, idBounds, idTime, newId } from './ids';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 /** The milliseconds in an id's first ten characters after the prefix. */
@@ -79,5 +79,18 @@ describe('newId', () => {
         jest.dontMock('node:crypto');
       }
     });
+  });
+});
+
+describe('idTime', () => {
+  it('reads back the time of an id and of a time bound', () => {
+    const at = new Date('2026-12-03T04:05:06.789Z');
+    expect(idTime(idAtOrAfter('evt', at))).toEqual(at);
+    const before = Date.now();
+    const t = idTime(newId('att'))!.getTime();
+    expect(t).toBeGreaterThanOrEqual(before - 1);
+    expect(t).toBeLessThanOrEqual(Date.now());
+    expect(idTime('att_x')).toBeNull();
+    expect(idTime('nonsense')).toBeNull();
   });
 });

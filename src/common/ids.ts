@@ -98,6 +98,15 @@ export function idAtOrAfter(prefix: IdPrefix, at: Date): string {
   return `${prefix}_${encodeTime(ms)}`;
 }
 
+/** The time in an id (or in an id bound made by idAtOrAfter); null when it does not hold one. */
+export function idTime(id: string): Date | null {
+  const m = /^[a-z]+_([0-9a-hjkmnp-tv-z]{10})/.exec(id);
+  if (!m) return null;
+  let ms = 0;
+  for (const ch of m[1]) ms = ms * 32 + ALPHABET.indexOf(ch);
+  return ms <= 8.64e15 ? new Date(ms) : null;
+}
+
 /** How far a row's created_at may trail the time in its id (the id is made before the insert). */
 const CREATED_LAG_MS = 60_000;
 

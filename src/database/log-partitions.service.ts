@@ -1,20 +1,25 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from './db';
 import {
-  AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_LOCK, LogPartitioned, partitionsBefore, RunSql,
+  AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartitioned,
+  partitionDays, partitionsBefore, RunSql,
 } from './log-partitions';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** A drop waits this long at most (DETACH CONCURRENTLY waits for older transactions); the next run finishes it. */
+const DROP_STATEMENT_TIMEOUT = '10min';
 
 export interface DroppedPartition {
   table: LogPartitioned;
   name: string;
-  day: Date;
+  /** the end of the time it held */
+  to: Date;
 }
 
 /**
- * Keeps the day partitions of event payloads and response bodies (src/database/log-partitions.ts):
+ * Keeps the partitions of event payloads and response bodies (src/database/log-partitions.ts):
  * every process, API or worker, makes the coming days' at start and then hourly, so a
  * publish never finds its day missing while any process runs; retention drops the old ones.
  */
@@ -23,7 +28,10 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
   private readonly logger = new Logger(LogPartitionsService.name);
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // A start never fails on this: the days ahead were made by an earlier start or tick.
@@ -37,50 +45,58 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
     clearInterval(this.timer);
   }
 
-  /**
-   * Makes the missing partitions from yesterday through AHEAD_DAYS ahead, by the database's
-   * clock. Skipped while another process makes or drops partitions (it makes them too).
-   */
+  /** Makes the missing partitions from yesterday through AHEAD_DAYS ahead, by the database's clock. */
   async ensure(): Promise<string[]> {
     const made = await this.db.transaction(async (tx) => {
       const run: RunSql = async (sql, params) => (await tx.query(sql, params)).rows;
-      // a busy parent (say a manual ANALYZE) makes this wait at most briefly: the next tick retries
+      // Waits at most briefly, for the lock and for the parent (a drop's detach holds it while
+      // it waits for older transactions): the next tick retries, days ahead of time.
       await run(`set local lock_timeout = '5s'`);
-      const [{ locked }] = await run(`select pg_try_advisory_xact_lock($1) as locked`, [LOG_PARTITIONS_LOCK]);
-      if (!locked) return [];
+      await run(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
       const [{ now }] = (await run(`select now() as now`)) as Array<{ now: Date }>;
-      return createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS));
+      return createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionDays(this.config.retentionDays));
     });
     if (made.length > 0) this.logger.log({ partitions: made.length }, 'made log partitions');
     return made;
   }
 
   /**
-   * Detaches and drops every partition whose whole day is before `horizon`, oldest first.
-   * DETACH ... CONCURRENTLY takes no lock that publishes or reads wait for; a detach cut short
-   * (a crash between its two transactions), or a table detached and not dropped, is finished
-   * by the next run.
+   * Detaches and drops every partition wholly before `horizon`, oldest first, calling
+   * `dropped` after each. DETACH ... CONCURRENTLY takes no lock that publishes or reads wait
+   * for; a detach cut short (a crash between its two transactions, or its wait for older
+   * transactions timed out), or a table detached and not dropped, is finished by the next run.
+   * Returns null when another process is dropping already.
    */
-  async dropBefore(horizon: Date): Promise<DroppedPartition[]> {
+  async dropBefore(horizon: Date, dropped: (partition: DroppedPartition) => Promise<void>): Promise<DroppedPartition[] | null> {
     const client = await this.db.pool.connect();
     const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
-    const dropped: DroppedPartition[] = [];
+    const done: DroppedPartition[] = [];
+    let broken = false;
     try {
-      await run(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_LOCK]);
+      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_DROP_LOCK]);
+      if (!locked) return null;
       try {
+        await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
         for (const table of LOG_PARTITIONED_TABLES) {
-          for (const { name, day, detach } of await partitionsBefore(run, table, horizon)) {
+          for (const { name, from, to, detach } of await partitionsBefore(run, table, horizon)) {
             if (detach) await run(`alter table ${table} detach partition ${name} ${detach}`);
             await run(`drop table ${name}`);
-            dropped.push({ table, name, day });
+            const partition = { table, name, to: to ?? new Date(from.getTime() + DAY_MS) };
+            done.push(partition);
+            await dropped(partition);
           }
         }
       } finally {
-        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_LOCK]);
+        await run(`reset statement_timeout`);
+        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
       }
+    } catch (error) {
+      broken = true;
+      throw error;
     } finally {
-      client.release();
+      // a session whose statement failed mid-way may still hold the lock: do not reuse it
+      client.release(broken);
     }
-    return dropped;
+    return done;
   }
 }

@@ -1,14 +1,18 @@
-import { idAtOrAfter, IdPrefix } from '../common/ids';
+import { idAtOrAfter, IdPrefix, idTime } from '../common/ids';
 
 /**
- * What retention deletes (SPEC §8) lives apart from the log rows, in tables partitioned by day
- * on the time-ordered id: event payloads and attempt response bodies. Retention detaches and
- * drops whole days (no row is updated or deleted, so nothing bloats and nothing is scanned);
- * the log rows (events, deliveries, attempts) stay, and an event or attempt whose day is gone
- * reads as expired.
+ * What retention deletes (SPEC §8) lives apart from the log rows, in tables partitioned by
+ * time on the time-ordered id: event payloads and attempt response bodies. Retention detaches
+ * and drops whole partitions (no row is updated or deleted, so nothing bloats and nothing is
+ * scanned); the log rows (events, deliveries, attempts) stay, and an event or attempt whose
+ * partition is gone reads as expired.
  *
- * A day's partition must exist before a row of that day is written: every process makes the
- * coming days' partitions at start and hourly (LogPartitionsService), AHEAD_DAYS in advance.
+ * A partition spans whole UTC days, partitionDays(RETENTION_DAYS) of them: one day for the
+ * default 30, more for a longer retention, so a table never has more than about 40
+ * partitions (a statement that looks a payload up by a column of another row is planned over
+ * every partition, and locks each). A partition must exist before a row of its time is
+ * written: every process makes the coming AHEAD_DAYS' partitions at start and hourly
+ * (LogPartitionsService).
  */
 export const LOG_PARTITIONED = {
   event_payloads: { prefix: 'evt', key: 'event_id', columns: 'event_id text not null, data json not null' },
@@ -18,10 +22,10 @@ export type LogPartitioned = keyof typeof LOG_PARTITIONED;
 export const LOG_PARTITIONED_TABLES = Object.keys(LOG_PARTITIONED) as LogPartitioned[];
 
 /**
- * SQL: the payload text of the event whose id is `eventIdExpr` (null once its day was dropped),
- * and the stored body of an attempt. A scalar subquery, so each is one primary key lookup in
- * the day the id falls in, whatever the statistics say: as a join the planner may merge the
- * whole partitioned table in id order to find a page of rows.
+ * SQL: the payload text of the event whose id is `eventIdExpr` (null once its partition was
+ * dropped), and the stored body of an attempt. A scalar subquery, so each is one primary key
+ * lookup in the partition the id falls in, whatever the statistics say: as a join the planner
+ * may merge the whole partitioned table in id order to find a page of rows.
  */
 export const PAYLOAD_OF = (eventIdExpr: string) => `(select p.data::text from event_payloads p where p.event_id = ${eventIdExpr})`;
 export const BODY_OF = (attemptIdExpr: string) => `(select b.body from attempt_bodies b where b.attempt_id = ${attemptIdExpr})`;
@@ -29,6 +33,13 @@ export const BODY_OF = (attemptIdExpr: string) => `(select b.body from attempt_b
 /** Days made ahead of the database's clock; a process that starts or ticks at least once a week keeps writes possible. */
 export const AHEAD_DAYS = 7;
 const DAY_MS = 86_400_000;
+/** About this many partitions hold a table's retained history, whatever RETENTION_DAYS is. */
+const PARTITIONS_PER_RETENTION = 30;
+
+/** Days one partition spans for a retention of `retentionDays`: payloads go at most this long after their time. */
+export function partitionDays(retentionDays: number): number {
+  return Math.max(1, Math.ceil(retentionDays / PARTITIONS_PER_RETENTION));
+}
 
 /** The statements run by these helpers: a pg client's or pool's query, or a migration's QueryRunner, adapted. */
 export type RunSql = (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -37,69 +48,104 @@ export function utcDay(at: Date): Date {
   return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
 }
 
-export function partitionName(table: LogPartitioned, day: Date): string {
-  return `${table}_p${day.toISOString().slice(0, 10).replace(/-/g, '')}`;
+/** A partition is named after its first day: `event_payloads_p20261203`. */
+export function partitionName(table: LogPartitioned, firstDay: Date): string {
+  return `${table}_p${firstDay.toISOString().slice(0, 10).replace(/-/g, '')}`;
 }
 
-/** The UTC day a partition of `table` holds, from its name; null for a table that is not one of ours. */
-export function partitionDay(table: LogPartitioned, name: string): Date | null {
+function nameDay(table: LogPartitioned, name: string): Date | null {
   const m = new RegExp(`^${table}_p(\\d{4})(\\d{2})(\\d{2})$`).exec(name);
   return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
 }
 
-/** The id bounds of a day's partition: [first id of the day, first id of the next). */
-export function partitionBounds(table: LogPartitioned, day: Date): { from: string; to: string } {
+/** The id bounds of a partition of `table` over [from, to): the first id of `from`, the first id of `to`. */
+export function partitionBounds(table: LogPartitioned, from: Date, to: Date): { low: string; high: string } {
   const { prefix } = LOG_PARTITIONED[table];
-  return { from: idAtOrAfter(prefix, day), to: idAtOrAfter(prefix, new Date(day.getTime() + DAY_MS)) };
+  return { low: idAtOrAfter(prefix, from), high: idAtOrAfter(prefix, to) };
+}
+
+export interface LogPartition {
+  name: string;
+  /** the time range it holds, from its bound (for a table detached and left behind: its name's day, `to` null) */
+  from: Date;
+  to: Date | null;
+  /** how a drop must detach it first: a detach cut short is finished, a table left detached needs none */
+  detach: 'concurrently' | 'finalize' | null;
+}
+
+/** The partitions of `table` (and tables of our naming left detached by a drop cut short), oldest first. */
+export async function listPartitions(run: RunSql, table: LogPartitioned): Promise<LogPartition[]> {
+  const rows = await run(
+    `select c.relname as name, i.inhrelid is not null as attached, i.inhdetachpending as detach_pending,
+            pg_get_expr(c.relpartbound, c.oid) as bound
+       from pg_class c left join pg_inherits i on i.inhrelid = c.oid and i.inhparent = $1::regclass
+      where c.relkind = 'r' and c.relnamespace = current_schema()::regnamespace and c.relname like $2`,
+    [table, `${table}\\_p%`]);
+  const out: LogPartition[] = [];
+  for (const r of rows) {
+    const name = String(r.name);
+    const day = nameDay(table, name);
+    if (day === null) continue;
+    if (r.attached !== true) {
+      out.push({ name, from: day, to: null, detach: null });
+      continue;
+    }
+    const m = /FROM \('([^']*)'\) TO \('([^']*)'\)/.exec(String(r.bound));
+    const from = m ? idTime(m[1]) : null;
+    const to = m ? idTime(m[2]) : null;
+    if (from && to) out.push({ name, from, to, detach: r.detach_pending === true ? 'finalize' : 'concurrently' });
+  }
+  return out.sort((a, b) => a.from.getTime() - b.from.getTime());
 }
 
 /**
- * Makes the missing day partitions of every table from `from`'s day through `through`'s day.
- * A partition is built as a table of its own, with a check constraint matching its bounds, and
- * then attached: ATTACH takes a SHARE UPDATE EXCLUSIVE lock on the parent, which inserts and
- * reads do not wait for (CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE). Run it in
- * a transaction holding LOG_PARTITIONS_LOCK so two processes do not make the same day.
+ * Makes partitions of every table so that each UTC day from `from`'s through `through`'s is
+ * held by one: new ones span `days` days, or less where the next existing partition begins
+ * (a day dropped by hand is made again alone). A partition is built as a table of its own,
+ * with a check constraint matching its bounds, and then attached: ATTACH takes a SHARE UPDATE
+ * EXCLUSIVE lock on the parent, which inserts and reads do not wait for (CREATE TABLE ...
+ * PARTITION OF would take ACCESS EXCLUSIVE). Run it in a transaction holding
+ * LOG_PARTITIONS_LOCK, so two processes do not make the same one.
  */
-export async function createLogPartitions(run: RunSql, from: Date, through: Date): Promise<string[]> {
+export async function createLogPartitions(run: RunSql, from: Date, through: Date, days: number): Promise<string[]> {
   const made: string[] = [];
-  for (let day = utcDay(from); day.getTime() <= utcDay(through).getTime(); day = new Date(day.getTime() + DAY_MS)) {
-    for (const table of LOG_PARTITIONED_TABLES) {
-      const name = partitionName(table, day);
-      const [exists] = await run(`select to_regclass($1) is not null as exists`, [name]);
-      if (exists?.exists) continue;
-      const { key, columns } = LOG_PARTITIONED[table];
-      const { from: low, to: high } = partitionBounds(table, day);
-      await run(`create table ${name} (${columns}, primary key (${key}))`);
-      await run(`alter table ${name} add constraint ${name}_bounds check (${key} >= '${low}' and ${key} < '${high}')`);
-      await run(`alter table ${table} attach partition ${name} for values from ('${low}') to ('${high}')`);
-      // the partition bound now says the same; a check left behind would be evaluated on every insert
-      await run(`alter table ${name} drop constraint ${name}_bounds`);
+  const last = utcDay(through).getTime();
+  for (const table of LOG_PARTITIONED_TABLES) {
+    const existing = (await listPartitions(run, table)).filter((p) => p.to !== null) as Array<LogPartition & { to: Date }>;
+    let day = utcDay(from).getTime();
+    while (day <= last) {
+      const holding = existing.find((p) => p.from.getTime() <= day && day < p.to.getTime());
+      if (holding) {
+        day = holding.to.getTime();
+        continue;
+      }
+      const next = Math.min(...existing.map((p) => p.from.getTime()).filter((t) => t > day), Infinity);
+      const end = Math.min(day + days * DAY_MS, next);
+      const name = partitionName(table, new Date(day));
+      await createPartition(run, table, name, new Date(day), new Date(end));
+      existing.push({ name, from: new Date(day), to: new Date(end), detach: 'concurrently' });
       made.push(name);
+      day = end;
     }
   }
   return made;
 }
 
-/** Serialises partition changes between processes (an advisory lock key, fixed). */
-export const LOG_PARTITIONS_LOCK = 764_800_001;
+async function createPartition(run: RunSql, table: LogPartitioned, name: string, from: Date, to: Date): Promise<void> {
+  const { key, columns } = LOG_PARTITIONED[table];
+  const { low, high } = partitionBounds(table, from, to);
+  await run(`create table ${name} (${columns}, primary key (${key}))`);
+  await run(`alter table ${name} add constraint ${name}_bounds check (${key} >= '${low}' and ${key} < '${high}')`);
+  await run(`alter table ${table} attach partition ${name} for values from ('${low}') to ('${high}')`);
+  // the partition bound now says the same; a check left behind would be evaluated on every insert
+  await run(`alter table ${name} drop constraint ${name}_bounds`);
+}
 
-/**
- * The day tables of `table` whose whole day is before `horizon`, oldest first: attached ones,
- * ones whose detach was cut short (`detach`: 'finalize'), and ones left detached but not
- * dropped (`detach`: null).
- */
-export async function partitionsBefore(run: RunSql, table: LogPartitioned, horizon: Date): Promise<Array<{ name: string; day: Date; detach: 'concurrently' | 'finalize' | null }>> {
-  const rows = await run(
-    `select c.relname as name, i.inhdetachpending as detach_pending, i.inhrelid is not null as attached
-       from pg_class c left join pg_inherits i on i.inhrelid = c.oid and i.inhparent = $1::regclass
-      where c.relkind = 'r' and c.relnamespace = current_schema()::regnamespace and c.relname like $2`,
-    [table, `${table}\\_p%`]);
-  return rows
-    .map((r) => ({
-      name: String(r.name),
-      day: partitionDay(table, String(r.name)),
-      detach: r.attached !== true ? null : r.detach_pending === true ? 'finalize' as const : 'concurrently' as const,
-    }))
-    .filter((p): p is { name: string; day: Date; detach: 'concurrently' | 'finalize' | null } => p.day !== null && p.day.getTime() + DAY_MS <= horizon.getTime())
-    .sort((a, b) => a.day.getTime() - b.day.getTime());
+/** Serialise partition changes between processes (advisory lock keys, fixed): making, and dropping. */
+export const LOG_PARTITIONS_LOCK = 764_800_001;
+export const LOG_PARTITIONS_DROP_LOCK = 764_800_002;
+
+/** The partitions of `table` wholly before `horizon` (and tables left detached from before it), oldest first. */
+export async function partitionsBefore(run: RunSql, table: LogPartitioned, horizon: Date): Promise<LogPartition[]> {
+  return (await listPartitions(run, table)).filter((p) => (p.to ?? new Date(p.from.getTime() + DAY_MS)).getTime() <= horizon.getTime());
 }

@@ -74,6 +74,8 @@ describe('payload partitions on an existing database', () => {
                           ($3, $6, 2, 'scheduled', $7, 1, 'http://127.0.0.1:9/', null, null, null)`,
       [expiredAttempt, keptAttempt, bodyless, expiredDelivery, at(40), keptDelivery, at(3)]);
       await pool.query(`insert into retention_marks (name, expired_before) values ('events', $1), ('attempts', $2)`, [id('evt', 35), id('att', 35)]);
+      // an id the service would not make holds no time: the migration goes on without it
+      await pool.query(`insert into events (id, tenant_id, type, data) values ('evt_odd', 'ten_1', 'a.b', '{"odd":1}')`);
 
       await migrateWithLock(url);
 
@@ -81,6 +83,7 @@ describe('payload partitions on an existing database', () => {
       const events = new EventsRepository(db);
       expect(await events.find('ten_1', keptEvent)).toMatchObject({ data_json: '{"kept":1}' });
       expect(await events.find('ten_1', expiredEvent)).toMatchObject({ data_json: null });
+      expect(await events.find('ten_1', 'evt_odd')).toMatchObject({ data_json: null });
       const deliveries = new DeliveriesRepository(db);
       expect((await deliveries.attempts(expiredDelivery)).map((a) => [a.response_body, a.expired])).toEqual([[null, true]]);
       expect((await deliveries.attempts(keptDelivery)).map((a) => [a.response_body, a.expired])).toEqual([['kept body', false], [null, false]]);

@@ -1,0 +1,79 @@
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { createLogPartitions, listPartitions, LOG_PARTITIONS_DROP_LOCK, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
+import { Db } from '../../src/database/db';
+import { LogPartitionsService } from '../../src/database/log-partitions.service';
+import type { AppConfig } from '../../src/config/config';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+const DAY = 86_400_000;
+
+/** The partitions of payloads and bodies (src/database/log-partitions.ts) on a real database. */
+describe('log partitions', () => {
+  let db: TestDatabase;
+  let run: RunSql;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    run = async (sql, params) => (await db.pool.query(sql, params)).rows;
+  });
+  afterAll(() => db?.drop());
+
+  const base = utcDay(new Date(Date.now() - 200 * DAY));
+  const day = (n: number) => new Date(base.getTime() + n * DAY);
+
+  it('makes partitions of the given span that hold every day, fills a hole with what fits, and makes nothing twice', async () => {
+    expect(await createLogPartitions(run, day(0), day(9), 3)).toEqual([0, 3, 6, 9].flatMap((n) => [partitionName('event_payloads', day(n))]).concat(
+      [0, 3, 6, 9].map((n) => partitionName('attempt_bodies', day(n)))));
+    const spans = (await listPartitions(run, 'event_payloads')).filter((p) => p.from < day(12)).map((p) => [p.from.toISOString(), p.to?.toISOString()]);
+    expect(spans).toEqual([[day(0), day(3)], [day(3), day(6)], [day(6), day(9)], [day(9), day(12)]].map(([a, b]) => [a.toISOString(), b.toISOString()]));
+    expect(await createLogPartitions(run, day(0), day(11), 3)).toEqual([]);
+
+    // a partition dropped by hand: its days are made again, in spans that end where the next begins
+    await run(`alter table event_payloads detach partition ${partitionName('event_payloads', day(3))}`);
+    await run(`drop table ${partitionName('event_payloads', day(3))}`);
+    expect(await createLogPartitions(run, day(0), day(11), 2)).toEqual([partitionName('event_payloads', day(3)), partitionName('event_payloads', day(5))]);
+    const hole = (await listPartitions(run, 'event_payloads')).filter((p) => p.from >= day(3) && p.from < day(6)).map((p) => (p.to!.getTime() - p.from.getTime()) / DAY);
+    expect(hole).toEqual([2, 1]);
+  });
+
+  it('routes a row to the partition of its id\'s time, and refuses one outside every partition', async () => {
+    const inside = idAtOrAfter('evt', new Date(day(4).getTime() + 5_000)) + newId('evt').slice(-16);
+    await run(`insert into event_payloads (event_id, data) values ($1, '{}')`, [inside]);
+    expect((await run(`select tableoid::regclass::text as part from event_payloads where event_id = $1`, [inside]))[0].part)
+      .toBe(partitionName('event_payloads', day(3)));
+    const outside = idAtOrAfter('evt', new Date(day(-50).getTime())) + newId('evt').slice(-16);
+    await expect(run(`insert into event_payloads (event_id, data) values ($1, '{}')`, [outside])).rejects.toThrow(/no partition of relation "event_payloads"/);
+  });
+
+  it('drops what is wholly before the horizon, oldest first, one at a time, and only one process at once', async () => {
+    const service = new LogPartitionsService(new Db(db.pool), { retentionDays: 30 } as AppConfig);
+    const seen: string[] = [];
+    const dropped = await service.dropBefore(day(5), async (p) => void seen.push(`${p.name}<${p.to.toISOString().slice(0, 10)}`));
+    // [3, 5) ends at the horizon and goes; [5, 6) does not
+    expect(dropped!.map((d) => d.name)).toEqual([partitionName('event_payloads', day(0)), partitionName('event_payloads', day(3)), partitionName('attempt_bodies', day(0))]);
+    expect(seen[0]).toBe(`${partitionName('event_payloads', day(0))}<${day(3).toISOString().slice(0, 10)}`);
+    expect((await listPartitions(run, 'event_payloads'))[0].name).toBe(partitionName('event_payloads', day(5)));
+
+    // while another session holds the drop lock, a second drop does nothing
+    const other = await db.pool.connect();
+    try {
+      await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+      expect(await service.dropBefore(day(100), async () => undefined)).toBeNull();
+      await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+    } finally {
+      other.release();
+    }
+    expect((await listPartitions(run, 'event_payloads'))[0].name).toBe(partitionName('event_payloads', day(5)));
+  });
+
+  it('ensure keeps yesterday through a week ahead held, and a second call makes nothing', async () => {
+    const service = new LogPartitionsService(new Db(db.pool), { retentionDays: 90 } as AppConfig);
+    await service.ensure();
+    const today = utcDay(new Date());
+    const held = await listPartitions(run, 'attempt_bodies');
+    for (let d = -1; d <= 7; d++) {
+      const t = today.getTime() + d * DAY;
+      expect(held.some((p) => p.from.getTime() <= t && t < p.to!.getTime())).toBe(true);
+    }
+    expect(await service.ensure()).toEqual([]);
+  });
+});
