@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PoolClient } from 'pg';
-import { idBounds } from '../common/ids';
+import { idAtOrAfter, idBounds } from '../common/ids';
 import { Db, Queryable } from '../database/db';
 import { addDrainJobsSql, endQueuedDeliveries, scheduleDrains } from '../queue/queue';
 
@@ -123,12 +123,20 @@ export class EndpointsRepository {
   }
 
 
-  /** How many of the endpoint's deliveries since `since` are failed (what a recover will queue again). */
+  /**
+   * How many of the endpoint's deliveries since `since` are failed (what a recover will queue
+   * again), from delivery_failures' index alone: an id made at or after `since` belongs to a
+   * row created after it. Only ids of the minute before `since` (a row's created_at may trail
+   * its id's time by that much) are checked against their row.
+   */
   async countFailedSince(client: Queryable, endpointId: string, since: Date): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
-      `select count(*)::int as n from delivery_failures f join deliveries d on d.id = f.delivery_id
-        where f.endpoint_id = $1 and f.status = 'failed' and f.delivery_id >= $3 and d.created_at >= $2`,
-      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low], client);
+      `select (select count(*) from delivery_failures f
+                where f.endpoint_id = $1 and f.status = 'failed' and f.delivery_id >= $4)::int
+            + (select count(*) from delivery_failures f join deliveries d on d.id = f.delivery_id
+                where f.endpoint_id = $1 and f.status = 'failed' and f.delivery_id >= $3 and f.delivery_id < $4
+                  and d.created_at >= $2)::int as n`,
+      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low, idAtOrAfter('dlv', since)], client);
     return rows[0]?.n ?? 0;
   }
 

@@ -1,4 +1,4 @@
-import { newId } from '../../src/common/ids';
+import { idAtOrAfter, newId } from '../../src/common/ids';
 import { RECOVER_BATCH } from '../../src/endpoints/recover';
 import { createEndpoint, createTenant, startTestAppOn, TestApp, useAppWithReceiver } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -32,13 +32,14 @@ describe('bulk recover and delete', () => {
     const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/bulk`, eventTypes: ['bulk.*'] });
     const since = new Date(Date.now() - 1000);
     const { events } = await seed(ep.id, 'bulk.x', 'failed');
-    // one failed before `since`: it stays failed
-    const oldEvent = newId('evt');
+    // one failed before `since`: it stays failed (its ids carry its time, as the service's do)
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    const oldEvent = idAtOrAfter('evt', dayAgo) + newId('evt').slice(-16);
     await app.db.pool.query(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'bulk.x', now() - interval '1 day')`, [oldEvent, tenantId]);
     await app.db.pool.query(`insert into event_payloads (event_id, data) values ($1, '{}')`, [oldEvent]);
     await app.db.pool.query(
       `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at) values ($1, $2, $3, $4, 'bulk.x', 'failed', now() - interval '1 day')`,
-      [newId('dlv'), tenantId, oldEvent, ep.id]);
+      [idAtOrAfter('dlv', dayAgo) + newId('dlv').slice(-16), tenantId, oldEvent, ep.id]);
 
     const res = await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { body: { since: since.toISOString() } });
     expect(res.status).toBe(202);
@@ -55,6 +56,27 @@ describe('bulk recover and delete', () => {
     const failures = await app.db.pool.query(`select count(*)::int as n from delivery_failures where endpoint_id = $1`, [ep.id]);
     expect(failures.rows[0].n).toBe(1);
   }, 120_000);
+
+  it('counts what it recovers by the ids, and checks the rows only in the minute before `since` where created_at may trail', async () => {
+    const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/edge`, eventTypes: ['edge.*'] });
+    const since = new Date(Date.now() - 10_000);
+    const before = new Date(since.getTime() - 30_000);
+    // both made 30 s before `since`: one written (created_at) after it, one before
+    for (const createdAt of [new Date(since.getTime() + 1000), before]) {
+      const eventId = idAtOrAfter('evt', before) + newId('evt').slice(-16);
+      await app.db.pool.query(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'edge.x', $3)`, [eventId, tenantId, createdAt]);
+      await app.db.pool.query(`insert into event_payloads (event_id, data) values ($1, '{}')`, [eventId]);
+      await app.db.pool.query(
+        `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, created_at) values ($1, $2, $3, $4, 'edge.x', 'failed', $5)`,
+        [idAtOrAfter('dlv', before) + newId('dlv').slice(-16), tenantId, eventId, ep.id, createdAt]);
+    }
+    const res = await app.request('POST', `/v1/tenants/${tenantId}/endpoints/${ep.id}/recover`, { body: { since: since.toISOString() } });
+    expect(res.body).toEqual({ deliveries: 1 });
+    const statuses = async () => (await app.db.pool.query(`select status from deliveries where endpoint_id = $1 order by created_at`, [ep.id])).rows.map((r) => r.status);
+    await waitFor(async () => (await statuses())[1] === 'succeeded', 10_000, 'the one delivery written after since');
+    expect(await statuses()).toEqual(['failed', 'succeeded']);
+    expect(receiver.forPath('/edge')).toHaveLength(1);
+  });
 
   it(`deleting an endpoint with ${N} queued deliveries answers at once; every one ends cancelled, none is sent`, async () => {
     const ep = await createEndpoint(app, tenantId, { url: `${receiver.url}/gone-soon`, eventTypes: ['backlog.*'] });
