@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '../database/db';
+import { PAYLOAD_OF } from '../database/log-partitions';
 import { EndpointRow } from '../endpoints/endpoints.repository';
 import { addDrainJobsSql, endQueuedDeliveries, scheduleDrains } from '../queue/queue';
 import { Circuit, CircuitState } from './circuit';
@@ -65,8 +66,6 @@ export interface RecordResult {
   /** Endpoints this batch disabled (410, or failing past ENDPOINT_DISABLE_AFTER). */
   disabled: Set<string>;
 }
-
-import { PAYLOAD_OF } from '../database/log-partitions';
 
 const ENDPOINT_STATE = `e.id, e.tenant_id, e.url, e.enabled, e.deleted_at is not null as deleted, e.secret, e.previous_secrets,
   e.signature_scheme, e.headers, e.summaries, e.rate_limit_per_second, e.max_in_flight, e.circuit_state,
