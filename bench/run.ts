@@ -22,7 +22,7 @@ import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmas
 import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
 import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
 import { formatProfile, summariseProfile } from './lib/profile';
-import { analyseEmptyJobsTable, seedFailedDeliveries } from './lib/recover-scenario';
+import { analyseEmptyJobsTable, seedFailedDeliveries, seedQueuedBacklog } from './lib/recover-scenario';
 import { ScaleOptions, formatScale, runScale } from './lib/scale';
 import { rate, round, summarise } from './lib/stats';
 
@@ -491,6 +491,26 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   log(`  answered in ${recoverAnsweredMs} ms (${recovered.deliveries}); delivered at ${recoverPerSec}/s (${recoverStats.unique}/${mode.recoverDeliveries}); ${jobsPeak} jobs left`);
   const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique, quiet: besideRecover };
 
+  // Deleting an endpoint with a backlog of the same size: the call answers at once, the backlog
+  // is cancelled in batches by the worker, and the quiet tenant publishes beside it.
+  const doomedTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench deleted backlog' });
+  const doomed = await admin<{ id: string }>('POST', `/v1/tenants/${doomedTenant.id}/endpoints`, { url: `${receiverOrigin}/doomed/x` });
+  await seedQueuedBacklog(databaseUrl, doomedTenant.id, doomed.id, mode.recoverDeliveries);
+  log(`delete: an endpoint with ${mode.recoverDeliveries} queued deliveries`);
+  const deleteStarted = Date.now();
+  await request(`${apiOrigin}/v1/tenants/${doomedTenant.id}/endpoints/${doomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.body.dump());
+  const deleteAnsweredMs = Date.now() - deleteStarted;
+  const besideDelete = await quietRun('beside a deleted backlog', 'q4');
+  let cancelled = 0;
+  for (const deadline = Date.now() + mode.deliveryWaitMs * 2; Date.now() < deadline; await sleep(200)) {
+    [{ n: cancelled }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'cancelled'`, [doomed.id]);
+    if (cancelled >= mode.recoverDeliveries) break;
+  }
+  const deleteCancelledMs = Date.now() - deleteStarted;
+  const doomedRequests = (await receiver.stats('doomed')).count;
+  log(`  answered in ${deleteAnsweredMs} ms; ${cancelled}/${mode.recoverDeliveries} cancelled after ${deleteCancelledMs} ms; ${doomedRequests} requests reached it`);
+  const deleteBacklog = { deliveries: mode.recoverDeliveries, answeredMs: deleteAnsweredMs, cancelled, cancelledMs: deleteCancelledMs, requests: doomedRequests, quiet: besideDelete };
+
   const neighbours = {
     quietRatePerSec: 10,
     quietSeconds: mode.quietSeconds,
@@ -498,6 +518,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     hanging: { events: mode.hangingEvents, requestsToHangingEndpoint: hangingRequests, quiet: besideHanging },
     backlog: { events: mode.backlogEvents, drainedPerSec: backlogDrainPerSec, delivered: backlogStats.unique, quiet: besideBacklog },
     recoverAfterAnalyse,
+    deleteBacklog,
   };
   rss.setPhase('end');
   rss.stop();
@@ -621,6 +642,7 @@ interface Neighbours {
   hanging: { events: number; requestsToHangingEndpoint: number; quiet: ReturnType<typeof scenarioResult> };
   backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
   recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
+  deleteBacklog: { deliveries: number; answeredMs: number; cancelled: number; cancelledMs: number; requests: number; quiet: ReturnType<typeof scenarioResult> };
 }
 
 function formatCpu(perUnit: Record<string, number>): string {
@@ -770,6 +792,7 @@ function formatTable(r: {
     [`beside a ${n.backlog.events}-event backlog: p50/p99 ms`, `${n.backlog.quiet.latencyMs.p50}/${n.backlog.quiet.latencyMs.p99}`, '', `target < 250; backlog drained at ${n.backlog.drainedPerSec}/s`],
     [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty jobs table: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
     ['beside that recover: quiet p50/p99 ms, publish response p99 ms', `${n.recoverAfterAnalyse.quiet.latencyMs.p50}/${n.recoverAfterAnalyse.quiet.latencyMs.p99}, ${n.recoverAfterAnalyse.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
+    [`delete an endpoint with ${n.deleteBacklog.deliveries} queued: answered ms / all cancelled after ms`, `${n.deleteBacklog.answeredMs} / ${n.deleteBacklog.cancelledMs}`, '', `${n.deleteBacklog.cancelled} cancelled, ${n.deleteBacklog.requests} sent; beside it quiet p50/p99 ${n.deleteBacklog.quiet.latencyMs.p50}/${n.deleteBacklog.quiet.latencyMs.p99} ms, publish p99 ${n.deleteBacklog.quiet.publishResponseMs.p99} ms`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

@@ -28,3 +28,26 @@ export async function analyseEmptyJobsTable(databaseUrl: string): Promise<number
   await sql(databaseUrl, `analyze graphile_worker._private_jobs`);
   return n;
 }
+
+/**
+ * A backlog of `count` pending deliveries of one endpoint, queued for an hour from now (so only
+ * a delete ends them): what deleting an endpoint with a large backlog costs (issue 9 point 5).
+ */
+export async function seedQueuedBacklog(databaseUrl: string, tenantId: string, endpointId: string, count: number): Promise<void> {
+  for (let done = 0; done < count; done += 5_000) {
+    const events = Array.from({ length: Math.min(5_000, count - done) }, () => newId('evt'));
+    const deliveries = events.map(() => newId('dlv'));
+    await sql(databaseUrl,
+      `with ev as (insert into events (id, tenant_id, type, summary)
+                   select e, $3, 'bench.backlog', '{"text":"A bench.backlog event.","source":"offline","model":null}'::jsonb
+                     from unnest($1::text[]) e returning id),
+            payload as (insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e),
+            dl as (insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
+                   select d, $3, e, $4, 'bench.backlog', now() + interval '1 hour' from unnest($2::text[], $1::text[]) as t(d, e)
+                   returning id)
+       insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+       select id, 1, $4, $3, now() + interval '1 hour' from dl`,
+      [events, deliveries, tenantId, endpointId]);
+  }
+}
+
