@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { idTime } from '../src/common/ids';
-import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, partitionBounds, RunSql, utcDay } from '../src/database/log-partitions';
+import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, partitionBounds, partitionDays, RunSql, utcDay } from '../src/database/log-partitions';
 
 const DAY_MS = 86_400_000;
 
@@ -41,7 +41,7 @@ export class PayloadPartitions1764800000000 implements MigrationInterface {
     const candidates = [oldest_row, idTime(oldest_event ?? ''), idTime(oldest_attempt ?? ''), new Date(now.getTime() - DAY_MS)]
       .filter((t): t is Date => t instanceof Date && t.getTime() < now.getTime());
     const from = new Date(Math.min(...candidates.map((t) => t.getTime())));
-    await createLogPartitions(run, from, through, Math.max(1, Math.ceil((now.getTime() - from.getTime()) / DAY_MS / 30)));
+    await createLogPartitions(run, from, through, partitionDays(Math.ceil((now.getTime() - from.getTime()) / DAY_MS)));
     // A row whose id holds no time in that range (not one the service made) cannot be placed:
     // its payload is left behind, and it reads as expired.
     const { low: eventLow, high: eventHigh } = partitionBounds('event_payloads', utcDay(from), new Date(utcDay(through).getTime() + DAY_MS));

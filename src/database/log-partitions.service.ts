@@ -78,10 +78,10 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       try {
         await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
         for (const table of LOG_PARTITIONED_TABLES) {
-          for (const { name, from, to, detach } of await partitionsBefore(run, table, horizon)) {
+          for (const { name, to, detach } of await partitionsBefore(run, table, horizon)) {
             if (detach) await run(`alter table ${table} detach partition ${name} ${detach}`);
             await run(`drop table ${name}`);
-            const partition = { table, name, to: to ?? new Date(from.getTime() + DAY_MS) };
+            const partition = { table, name, to };
             done.push(partition);
             await dropped(partition);
           }

@@ -66,9 +66,9 @@ export function partitionBounds(table: LogPartitioned, from: Date, to: Date): { 
 
 export interface LogPartition {
   name: string;
-  /** the time range it holds, from its bound (for a table detached and left behind: its name's day, `to` null) */
+  /** the time range it holds, from its bound (for a table detached and left behind: its name's day, taken as one day) */
   from: Date;
-  to: Date | null;
+  to: Date;
   /** how a drop must detach it first: a detach cut short is finished, a table left detached needs none */
   detach: 'concurrently' | 'finalize' | null;
 }
@@ -87,7 +87,7 @@ export async function listPartitions(run: RunSql, table: LogPartitioned): Promis
     const day = nameDay(table, name);
     if (day === null) continue;
     if (r.attached !== true) {
-      out.push({ name, from: day, to: null, detach: null });
+      out.push({ name, from: day, to: new Date(day.getTime() + DAY_MS), detach: null });
       continue;
     }
     const m = /FROM \('([^']*)'\) TO \('([^']*)'\)/.exec(String(r.bound));
@@ -111,7 +111,7 @@ export async function createLogPartitions(run: RunSql, from: Date, through: Date
   const made: string[] = [];
   const last = utcDay(through).getTime();
   for (const table of LOG_PARTITIONED_TABLES) {
-    const existing = (await listPartitions(run, table)).filter((p) => p.to !== null) as Array<LogPartition & { to: Date }>;
+    const existing = (await listPartitions(run, table)).filter((p) => p.detach !== null);
     let day = utcDay(from).getTime();
     while (day <= last) {
       const holding = existing.find((p) => p.from.getTime() <= day && day < p.to.getTime());
@@ -147,5 +147,5 @@ export const LOG_PARTITIONS_DROP_LOCK = 764_800_002;
 
 /** The partitions of `table` wholly before `horizon` (and tables left detached from before it), oldest first. */
 export async function partitionsBefore(run: RunSql, table: LogPartitioned, horizon: Date): Promise<LogPartition[]> {
-  return (await listPartitions(run, table)).filter((p) => (p.to ?? new Date(p.from.getTime() + DAY_MS)).getTime() <= horizon.getTime());
+  return (await listPartitions(run, table)).filter((p) => p.to.getTime() <= horizon.getTime());
 }
