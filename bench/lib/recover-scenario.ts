@@ -1,6 +1,28 @@
 import { newId } from '../../src/common/ids';
 import { sql } from './database';
 
+const SEED_BATCH = 5_000;
+
+/**
+ * `count` events of `type` for one endpoint of a tenant, each with its payload, the summary
+ * publish stores when no model is configured (so the worker makes none) and one delivery,
+ * written `SEED_BATCH` at a time. `deliveries` is the statement that writes the deliveries
+ * (and whatever goes with them) after the events: $1 the event ids, $2 the delivery ids, $3
+ * the tenant, $4 the endpoint, $5 the type.
+ */
+async function seedEvents(databaseUrl: string, tenantId: string, endpointId: string, count: number, type: string, deliveries: string): Promise<void> {
+  for (let done = 0; done < count; done += SEED_BATCH) {
+    const events = Array.from({ length: Math.min(SEED_BATCH, count - done) }, () => newId('evt'));
+    await sql(databaseUrl,
+      `with ev as (insert into events (id, tenant_id, type, summary)
+                   select e, $3, $5, json_build_object('text', 'A ' || $5 || ' event.', 'source', 'offline', 'model', null)::jsonb
+                     from unnest($1::text[]) e returning id),
+            payload as (insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e)
+       ${deliveries}`,
+      [events, events.map(() => newId('dlv')), tenantId, endpointId, type]);
+  }
+}
+
 /**
  * The queue under the statistics that once made it collapse: graphile-worker's jobs table
  * analysed while empty, then a recover of `count` failed deliveries of one endpoint. With one
@@ -8,19 +30,9 @@ import { sql } from './database';
  * with the 1 -> 1 figure of the same run.
  */
 export async function seedFailedDeliveries(databaseUrl: string, tenantId: string, endpointId: string, count: number): Promise<void> {
-  for (let done = 0; done < count; done += 5_000) {
-    const events = Array.from({ length: Math.min(5_000, count - done) }, () => newId('evt'));
-    const deliveries = events.map(() => newId('dlv'));
-    await sql(databaseUrl,
-      // with the summary publish stores (no model configured), so the worker makes none
-      `with ev as (insert into events (id, tenant_id, type, summary)
-                   select e, $3, 'bench.recover', '{"text":"A bench.recover event.","source":"offline","model":null}'::jsonb
-                     from unnest($1::text[]) e returning id),
-            payload as (insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e)
-       insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
-       select d, $3, e, $4, 'bench.recover', 'failed', 8, 8 from unnest($2::text[], $1::text[]) as t(d, e)`,
-      [events, deliveries, tenantId, endpointId]);
-  }
+  await seedEvents(databaseUrl, tenantId, endpointId, count, 'bench.recover',
+    `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, scheduled_attempts)
+     select d, $3, e, $4, $5, 'failed', 8, 8 from unnest($2::text[], $1::text[]) as t(d, e)`);
 }
 
 export async function analyseEmptyJobsTable(databaseUrl: string): Promise<number> {
@@ -34,20 +46,10 @@ export async function analyseEmptyJobsTable(databaseUrl: string): Promise<number
  * a delete ends them): what deleting an endpoint with a large backlog costs (issue 9 point 5).
  */
 export async function seedQueuedBacklog(databaseUrl: string, tenantId: string, endpointId: string, count: number): Promise<void> {
-  for (let done = 0; done < count; done += 5_000) {
-    const events = Array.from({ length: Math.min(5_000, count - done) }, () => newId('evt'));
-    const deliveries = events.map(() => newId('dlv'));
-    await sql(databaseUrl,
-      `with ev as (insert into events (id, tenant_id, type, summary)
-                   select e, $3, 'bench.backlog', '{"text":"A bench.backlog event.","source":"offline","model":null}'::jsonb
-                     from unnest($1::text[]) e returning id),
-            payload as (insert into event_payloads (event_id, data) select e, '{"n":1}' from unnest($1::text[]) e),
-            dl as (insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
-                   select d, $3, e, $4, 'bench.backlog', now() + interval '1 hour' from unnest($2::text[], $1::text[]) as t(d, e)
-                   returning id)
-       insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
-       select id, 1, $4, $3, now() + interval '1 hour' from dl`,
-      [events, deliveries, tenantId, endpointId]);
-  }
+  await seedEvents(databaseUrl, tenantId, endpointId, count, 'bench.backlog',
+    `, dl as (insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, next_attempt_at)
+              select d, $3, e, $4, $5, now() + interval '1 hour' from unnest($2::text[], $1::text[]) as t(d, e)
+              returning id)
+     insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+     select id, 1, $4, $3, now() + interval '1 hour' from dl`);
 }
-
