@@ -22,7 +22,7 @@ import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmas
 import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
 import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
 import { formatProfile, summariseProfile } from './lib/profile';
-import { analyseEmptyJobsTable, seedFailedDeliveries, seedQueuedBacklog } from './lib/recover-scenario';
+import { analyseEmptyQueues, seedFailedDeliveries, seedQueuedBacklog } from './lib/recover-scenario';
 import { ScaleOptions, formatScale, runScale } from './lib/scale';
 import { rate, round, summarise } from './lib/stats';
 
@@ -45,7 +45,7 @@ interface Mode {
   hangingEvents: number;
   backlogEvents: number;
   /**
-   * Failed deliveries recovered after graphile-worker's jobs table was analysed empty, with the
+   * Failed deliveries recovered after the queue tables were analysed empty, with the
    * quiet tenant publishing beside the recover (issue 9 point 5: 100,000 in a full run).
    */
   recoverDeliveries: number;
@@ -472,13 +472,13 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     clearInterval(sampler);
     for (const [k, n] of [...activity].sort((a, b) => b[1] - a[1]).slice(0, 12)) log(`  active: ${String(n).padStart(5)}  ${k}`);
   }
-  // The queue after its jobs table was analysed empty (the statistics that once made one job
-  // fetch take 946 ms with 35k jobs queued): a recover of many failed deliveries of one endpoint.
-  const jobsAtAnalyse = await analyseEmptyJobsTable(databaseUrl);
+  // The queue after its tables were analysed empty (the statistics that once made one job fetch
+  // take 946 ms with 35k jobs queued): a recover of many failed deliveries of one endpoint.
+  const { jobs: jobsAtAnalyse, queued: queuedAtAnalyse } = await analyseEmptyQueues(databaseUrl);
   const recoverTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench recover' });
   const recoverEndpoint = await admin<{ id: string }>('POST', `/v1/tenants/${recoverTenant.id}/endpoints`, { url: `${receiverOrigin}/recover/x` });
   await seedFailedDeliveries(databaseUrl, recoverTenant.id, recoverEndpoint.id, mode.recoverDeliveries);
-  log(`recover: ${mode.recoverDeliveries} failed deliveries, after ANALYZE of graphile-worker's jobs table holding ${jobsAtAnalyse} jobs`);
+  log(`recover: ${mode.recoverDeliveries} failed deliveries, after ANALYZE of graphile-worker's jobs table holding ${jobsAtAnalyse} jobs and delivery_queue holding ${queuedAtAnalyse}`);
   const recoverStarted = Date.now();
   const recovered = await admin<{ deliveries: number }>('POST', `/v1/tenants/${recoverTenant.id}/endpoints/${recoverEndpoint.id}/recover`,
     { since: new Date(Date.now() - 3_600_000).toISOString() });
@@ -489,7 +489,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const recoverPerSec = rate(recoverStats.unique, (recoverStats.last ?? 0) - (recoverStats.first ?? 0));
   const [{ n: jobsPeak }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from graphile_worker._private_jobs`);
   log(`  answered in ${recoverAnsweredMs} ms (${recovered.deliveries}); delivered at ${recoverPerSec}/s (${recoverStats.unique}/${mode.recoverDeliveries}); ${jobsPeak} jobs left`);
-  const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique, quiet: besideRecover };
+  const recoverAfterAnalyse = { deliveries: mode.recoverDeliveries, jobsAtAnalyse, queuedAtAnalyse, answeredMs: recoverAnsweredMs, deliveredPerSec: recoverPerSec, delivered: recoverStats.unique, quiet: besideRecover };
 
   // Deleting an endpoint with a backlog of the same size: the call answers at once, the backlog
   // is cancelled in batches by the worker, and the quiet tenant publishes beside it.
@@ -644,7 +644,7 @@ interface Neighbours {
   alone: ReturnType<typeof scenarioResult>;
   hanging: { events: number; requestsToHangingEndpoint: number; quiet: ReturnType<typeof scenarioResult> };
   backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
-  recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
+  recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; queuedAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
   deleteBacklog: { deliveries: number; answeredMs: number; cancelled: number; cancelledMs: number; requests: number; quiet: ReturnType<typeof scenarioResult> };
 }
 
@@ -757,7 +757,7 @@ function checkTargets(r: {
     { name: 'quiet p99 beside a hanging endpoint (ms)', target: `< 250 and < ${2 * alone + 100}`, value: hanging, met: hanging !== null && hanging < 250 && hanging < 2 * alone + 100 },
     { name: 'quiet p99 beside a backlog (ms)', target: '< 250', value: backlog, met: backlog !== null && backlog < 250 },
     { name: 'backlog drain rate / 1->1 deliveries/s', target: '>= 1', value: round(neighbours.backlog.drainedPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.backlog.drainedPerSec >= oneToOne.deliveriesPerSec },
-    { name: 'recover after the jobs table was analysed empty / 1->1 deliveries/s', target: '>= 0.8', value: round(neighbours.recoverAfterAnalyse.deliveredPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.recoverAfterAnalyse.deliveredPerSec >= 0.8 * oneToOne.deliveriesPerSec && neighbours.recoverAfterAnalyse.delivered === neighbours.recoverAfterAnalyse.deliveries },
+    { name: 'recover after the queue tables were analysed empty / 1->1 deliveries/s', target: '>= 0.8', value: round(neighbours.recoverAfterAnalyse.deliveredPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.recoverAfterAnalyse.deliveredPerSec >= 0.8 * oneToOne.deliveriesPerSec && neighbours.recoverAfterAnalyse.delivered === neighbours.recoverAfterAnalyse.deliveries },
     { name: 'error responses + missing deliveries', target: '= 0', value: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries, met: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries === 0 },
   ];
 }
@@ -793,7 +793,7 @@ function formatTable(r: {
     ['quiet tenant, 10 events/s, alone: p50/p99 ms', `${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}`, '', 'baseline'],
     [`beside ${n.hanging.events} events to a hanging endpoint: p50/p99 ms`, `${n.hanging.quiet.latencyMs.p50}/${n.hanging.quiet.latencyMs.p99}`, '', `target < 250 and < 2x baseline + 100; ${n.hanging.requestsToHangingEndpoint} requests reached it`],
     [`beside a ${n.backlog.events}-event backlog: p50/p99 ms`, `${n.backlog.quiet.latencyMs.p50}/${n.backlog.quiet.latencyMs.p99}`, '', `target < 250; backlog drained at ${n.backlog.drainedPerSec}/s`],
-    [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty jobs table: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
+    [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty queue tables: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
     ['beside that recover: quiet p50/p99 ms, publish response p99 ms', `${n.recoverAfterAnalyse.quiet.latencyMs.p50}/${n.recoverAfterAnalyse.quiet.latencyMs.p99}, ${n.recoverAfterAnalyse.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
     [`delete an endpoint with ${n.deleteBacklog.deliveries} queued: answered ms / all cancelled after ms`, `${n.deleteBacklog.answeredMs} / ${n.deleteBacklog.cancelledMs}`, '', `${n.deleteBacklog.cancelled} cancelled, ${n.deleteBacklog.requests} sent; beside it quiet p50/p99 ${n.deleteBacklog.quiet.latencyMs.p50}/${n.deleteBacklog.quiet.latencyMs.p99} ms, publish p99 ${n.deleteBacklog.quiet.publishResponseMs.p99} ms`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],

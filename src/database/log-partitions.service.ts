@@ -68,13 +68,12 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
    * Returns null when another process is dropping already.
    */
   async dropBefore(horizon: Date, dropped: (partition: DroppedPartition) => Promise<void>): Promise<DroppedPartition[] | null> {
-    const client = await this.db.pool.connect();
-    const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
     const done: DroppedPartition[] = [];
-    let broken = false;
-    try {
+    // a session whose statement failed mid-way may still hold the lock: withClient does not reuse it
+    const locked = await this.db.withClient(async (client) => {
+      const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
       const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_DROP_LOCK]);
-      if (!locked) return null;
+      if (!locked) return false;
       try {
         await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
         for (const table of LOG_PARTITIONED_TABLES) {
@@ -90,13 +89,9 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
         await run(`reset statement_timeout`);
         await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
       }
-    } catch (error) {
-      broken = true;
-      throw error;
-    } finally {
-      // a session whose statement failed mid-way may still hold the lock: do not reuse it
-      client.release(broken);
-    }
+      return true;
+    });
+    if (!locked) return null;
     return done;
   }
 }

@@ -157,7 +157,9 @@ export class EndpointsRepository {
           order by endpoint_id desc, status desc, delivery_id desc limit $5
        ), reopened as (
          update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
-          where id in (select delivery_id from picked) and status = 'failed' and created_at >= $2
+          -- "= any(array(...))": an index condition whatever the statistics say (a join with
+          -- picked may be planned as a hash join over the whole deliveries table)
+          where id = any(array(select delivery_id from picked)) and status = 'failed' and created_at >= $2
          returning id, endpoint_id, tenant_id
        ), q as (
          insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)

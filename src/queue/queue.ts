@@ -89,13 +89,15 @@ export async function dueJobCount(client: Queryable): Promise<number> {
  */
 export async function endQueuedDeliveries(client: Queryable, endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
   const { rows } = await client.query<{ n: number }>(
+    // Rows are found through "= any(array(...))", an index condition whatever the statistics
+    // say: a join with the subquery may be planned as a hash join over a whole table.
     `with q as (
-       delete from delivery_queue where (delivery_id, attempt) in (
-         select delivery_id, attempt from delivery_queue where endpoint_id = $1 limit $3)
+       delete from delivery_queue where delivery_id = any(array(
+         select delivery_id from delivery_queue where endpoint_id = $1 limit $3))
        returning delivery_id
      ), d as (
        update deliveries set status = $2, next_attempt_at = null, updated_at = now()
-        where id in (select delivery_id from q) and status = 'pending'
+        where id = any(array(select delivery_id from q)) and status = 'pending'
        returning 1
      )
      select (select count(*) from q)::int as n, (select count(*) from d)::int as ended`,

@@ -223,10 +223,11 @@ export class WorkerRepository {
   async release(endpointId: string, owner: string, notBefore: Date | null, rateWindow: Date[] | null = null): Promise<void> {
     if (rateWindow) await this.db.query(`update endpoints set rate_window = $2 where id = $1`, [endpointId, rateWindow]);
     await this.db.query(`delete from endpoint_drains where endpoint_id = $1 and owner = $2`, [endpointId, owner]);
+    // The oldest due time along the queue's index (an aggregate would read the whole queue).
     await this.db.query(
-      `select ${addDrainJobsSql(`(select q.endpoint_id, greatest(min(q.due_at), $2::timestamptz) as run_at
-                                    from delivery_queue q where q.endpoint_id = $1 group by q.endpoint_id)`)}
-        where exists (select 1 from delivery_queue where endpoint_id = $1)`,
+      `with next as (select q.endpoint_id, greatest(q.due_at, $2::timestamptz) as run_at
+                       from delivery_queue q where q.endpoint_id = $1 order by q.due_at limit 1)
+       select ${addDrainJobsSql('next')} where exists (select 1 from next)`,
       [endpointId, notBefore?.toISOString() ?? null]);
   }
 
@@ -262,13 +263,16 @@ export class WorkerRepository {
    * walk every entry of rows deleted since the last vacuum).
    */
   async fetchDue(endpointId: string, held: string[], limits: { manual: number; scheduled: number; after?: QueueCursor | null }): Promise<{ endpoint: EndpointState | null; due: DueAttempt[] }> {
-    const rows: FetchRow[] = [];
     const start = [EPOCH, ''];
-    if (limits.manual > 0) rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_manual', fetchSql('manual'), [endpointId, held, limits.manual, ...start])));
-    if (limits.scheduled > 0 || rows.length === 0) {
-      const after = limits.after ? [limits.after.dueAt, limits.after.deliveryId] : start;
-      rows.push(...(await this.db.prepared<FetchRow>('delivery_fetch_due', fetchSql('scheduled'), [endpointId, held, Math.max(0, limits.scheduled), ...after])));
-    }
+    const rows = await this.db.queueReads(async (read) => {
+      const got: FetchRow[] = [];
+      if (limits.manual > 0) got.push(...(await read<FetchRow>('delivery_fetch_manual', fetchSql('manual'), [endpointId, held, limits.manual, ...start])));
+      if (limits.scheduled > 0 || got.length === 0) {
+        const after = limits.after ? [limits.after.dueAt, limits.after.deliveryId] : start;
+        got.push(...(await read<FetchRow>('delivery_fetch_due', fetchSql('scheduled'), [endpointId, held, Math.max(0, limits.scheduled), ...after])));
+      }
+      return got;
+    });
     if (rows.length === 0) return { endpoint: null, due: [] };
     const last = rows[rows.length - 1];
     const endpoint: EndpointState = {
