@@ -83,24 +83,27 @@ export async function dueJobCount(client: Queryable): Promise<number> {
 }
 
 /**
- * Ends up to `limit` of an endpoint's queued attempts without a request: they leave the queue
- * and their pending deliveries become `status`; returns how many left. The one statement for
- * it: the drain of a disabled or deleted endpoint and an endpoint's delete both use it.
+ * Ends up to `limit` of an endpoint's queued attempts without a request: they (and any other
+ * queue row of their deliveries, say a manual attempt beside a scheduled one) leave the queue,
+ * and their pending deliveries become `status`. Returns how many it picked: `limit` means more
+ * may be queued. The one statement for it: the drain of a disabled or deleted endpoint and an
+ * endpoint's delete both use it.
  */
 export async function endQueuedDeliveries(client: Queryable, endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
   const { rows } = await client.query<{ n: number }>(
     // Rows are found through "= any(array(...))", an index condition whatever the statistics
     // say: a join with the subquery may be planned as a hash join over a whole table.
-    `with q as (
-       delete from delivery_queue where delivery_id = any(array(
-         select delivery_id from delivery_queue where endpoint_id = $1 limit $3))
+    `with picked as (
+       select delivery_id from delivery_queue where endpoint_id = $1 limit $3
+     ), q as (
+       delete from delivery_queue where delivery_id = any(array(select delivery_id from picked))
        returning delivery_id
      ), d as (
        update deliveries set status = $2, next_attempt_at = null, updated_at = now()
         where id = any(array(select delivery_id from q)) and status = 'pending'
        returning 1
      )
-     select (select count(*) from q)::int as n, (select count(*) from d)::int as ended`,
+     select (select count(*) from picked)::int as n, (select count(*) from q)::int as deleted, (select count(*) from d)::int as ended`,
     [endpointId, status, limit]);
   return rows[0]?.n ?? 0;
 }

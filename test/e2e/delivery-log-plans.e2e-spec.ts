@@ -3,6 +3,7 @@ import { Db, type IndexRead } from '../../src/database/db';
 import { DeliveriesRepository, DeliveryFilter, SCAN_BUDGET } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { nodes, type PlanNode } from '../support/plans';
 
 /**
  * The delivery and event logs' reads use an index whatever the filters and whatever the
@@ -83,20 +84,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Rows Removed by Filter'?: number;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** Sequential scans of the history (the small side tables may be read whole while they are small). */
 /** The most rows a plan node read and threw away, with the node (so a failure shows it). */
 function removed(plan: PlanNode[]): number | string {
   const worst = plan.reduce((a, n) => ((n['Rows Removed by Filter'] ?? 0) > (a['Rows Removed by Filter'] ?? 0) ? n : a), plan[0]);
@@ -104,6 +91,7 @@ function removed(plan: PlanNode[]): number | string {
   return n < 200 ? n : `${n} rows removed by ${worst['Node Type']} on ${worst['Relation Name'] ?? '?'} ${JSON.stringify(worst).slice(0, 300)}`;
 }
 
+/** Sequential scans of the history (the small side tables may be read whole while they are small). */
 function historyScans(plan: PlanNode[]): string[] {
   return plan.filter((n) => n['Node Type'] === 'Seq Scan' && HISTORY.test(n['Relation Name'] ?? '')).map((n) => n['Relation Name']!);
 }

@@ -5,6 +5,7 @@ import { EndpointsRepository } from '../../src/endpoints/endpoints.repository';
 import { endQueuedDeliveries } from '../../src/queue/queue';
 import { WorkerRepository } from '../../src/worker/worker.repository';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { nodes, type PlanNode } from '../support/plans';
 
 /**
  * The worker's statements on an endpoint's queue, and on the deliveries a recover or an
@@ -64,20 +65,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  'Actual Loops'?: number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
 
 /** How the plan reads a table: "Index Scan on <index> (<rows> rows)" per node that touches it. */
 function readsOf(plan: PlanNode[], table: string): string[] {
@@ -174,5 +161,32 @@ describe('Db.queueReads', () => {
       `select current_setting('plan_cache_mode') as plans, current_setting('enable_bitmapscan') as bitmap,
               current_setting('enable_seqscan') as seq, current_setting('transaction_read_only') as read_only`, []));
     expect(settings).toEqual([{ plans: 'force_custom_plan', bitmap: 'off', seq: 'off', read_only: 'on' }]);
+  });
+});
+
+describe('endQueuedDeliveries', () => {
+  it('counts the rows it picked, so a loop over full batches ends every delivery, also one with a manual attempt queued beside its scheduled one', async () => {
+    const ep = newId('ep');
+    await db.pool.query(`insert into endpoints (id, tenant_id, url, secret) values ($1, $2, 'http://127.0.0.1:9/', 'whsec_x')`, [ep, tenant]);
+    const ev = [newId('evt'), newId('evt'), newId('evt')];
+    const dl = [newId('dlv'), newId('dlv'), newId('dlv')];
+    await db.pool.query(`insert into events (id, tenant_id, type) select e, $2, 'queued.x' from unnest($1::text[]) e`, [ev, tenant]);
+    await db.pool.query(
+      `insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type) select d, $3, e, $4, 'queued.x' from unnest($1::text[], $2::text[]) t(d, e)`,
+      [dl, ev, tenant, ep]);
+    // each delivery's scheduled attempt first, then a manual attempt of each
+    await db.pool.query(
+      `insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
+       select d, a, $2, $3, now() + (a * 10 + n) * interval '1 second' from unnest($1::text[]) with ordinality t(d, n), unnest(array[0, 2]) a
+        order by a desc, n`, [dl, ep, tenant]);
+    const batches: number[] = [];
+    await rolledBack(async (client) => {
+      // the worker's loop: another batch while the last one was full
+      for (let n = 2; n === 2;) batches.push(n = await endQueuedDeliveries(client, ep, 'cancelled', 2));
+      const left = await client.query(`select count(*)::int as n from delivery_queue where endpoint_id = $1`, [ep]);
+      const statuses = await client.query(`select distinct status from deliveries where endpoint_id = $1`, [ep]);
+      expect({ queued: left.rows[0].n, statuses: statuses.rows.map((r) => r.status) }).toEqual({ queued: 0, statuses: ['cancelled'] });
+    });
+    expect(batches.every((n) => n <= 2)).toBe(true);
   });
 });
