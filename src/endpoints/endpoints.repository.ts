@@ -140,6 +140,14 @@ export class EndpointsRepository {
     return rows[0]?.n ?? 0;
   }
 
+  /** How many attempts are queued for the endpoint, counted up to `cap` along the queue's index. */
+  async queuedUpTo(client: Queryable, endpointId: string, cap: number): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `select count(*)::int as n from (select 1 from delivery_queue where endpoint_id = $1 order by endpoint_id, due_at limit $2) q`,
+      [endpointId, cap], client);
+    return rows[0]?.n ?? 0;
+  }
+
   /**
    * One batch of a recover: up to `limit` of the endpoint's failed deliveries since `since`
    * and older than `before`, newest first (from delivery_failures' index, not a scan of the

@@ -35,10 +35,10 @@ export function decodeRecoverPayload(payload: unknown): RecoverPayload {
   return { endpointId: p.e, since, before: p.b };
 }
 
-/** Queues the next batch of a bulk recover on the caller's connection (in its transaction: durable with it). */
-export async function scheduleRecover(client: Queryable, next: RecoverPayload): Promise<void> {
-  await client.query(`select graphile_worker.add_job($1, $2::json, max_attempts := 25)`,
-    [TASKS.recover, JSON.stringify({ e: next.endpointId, s: next.since.toISOString(), b: next.before })]);
+/** Queues the next batch of a bulk recover in `delayMs` on the caller's connection (in its transaction: durable with it). */
+export async function scheduleRecover(client: Queryable, next: RecoverPayload, delayMs: number): Promise<void> {
+  await client.query(`select graphile_worker.add_job($1, $2::json, run_at := now() + $3::int * interval '1 millisecond', max_attempts := 25)`,
+    [TASKS.recover, JSON.stringify({ e: next.endpointId, s: next.since.toISOString(), b: next.before }), delayMs]);
 }
 
 export const drainJobKey = (endpointIdSql: string) => `'drain:' || ${endpointIdSql}`;

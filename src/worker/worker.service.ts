@@ -179,7 +179,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
         },
         [TASKS.recover]: async (payload) => {
           const job = decodeRecoverPayload(payload);
-          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before));
+          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before, true));
         },
       },
     });
