@@ -86,11 +86,11 @@ export class Db {
 
   /**
    * fn with a connection of the pool to itself, handed back when fn ends. After fn threw, the
-   * connection is reused only if `afterError` (say, a rollback) succeeds; one that died meanwhile
-   * is always closed. A connection that dies while checked out emits 'error' on its client, and
+   * connection is reused only if there is an `afterError` (say, a rollback) and it succeeds; one
+   * that died meanwhile is always closed. A connection that dies while checked out emits 'error' on its client, and
    * the pool listens for that only while the client is idle: unheard, it would crash the process.
    */
-  async withClient<T>(fn: (client: PoolClient) => Promise<T>, afterError: (client: PoolClient) => Promise<unknown> = () => Promise.reject(new Error('not reused'))): Promise<T> {
+  async withClient<T>(fn: (client: PoolClient) => Promise<T>, afterError?: (client: PoolClient) => Promise<unknown>): Promise<T> {
     const client = await this.pool.connect();
     let dead = false;
     const onError = () => {
@@ -101,7 +101,7 @@ export class Db {
     try {
       return await fn(client);
     } catch (error) {
-      reuse = !dead && (await afterError(client).then(() => true, () => false));
+      reuse = !dead && afterError !== undefined && (await afterError(client).then(() => true, () => false));
       throw error;
     } finally {
       client.removeListener('error', onError);

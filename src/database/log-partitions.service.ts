@@ -68,12 +68,12 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
    * Returns null when another process is dropping already.
    */
   async dropBefore(horizon: Date, dropped: (partition: DroppedPartition) => Promise<void>): Promise<DroppedPartition[] | null> {
-    const done: DroppedPartition[] = [];
     // a session whose statement failed mid-way may still hold the lock: withClient does not reuse it
-    const locked = await this.db.withClient(async (client) => {
+    return this.db.withClient(async (client) => {
       const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
       const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_DROP_LOCK]);
-      if (!locked) return false;
+      if (!locked) return null;
+      const done: DroppedPartition[] = [];
       try {
         await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
         for (const table of LOG_PARTITIONED_TABLES) {
@@ -89,9 +89,7 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
         await run(`reset statement_timeout`);
         await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
       }
-      return true;
+      return done;
     });
-    if (!locked) return null;
-    return done;
   }
 }

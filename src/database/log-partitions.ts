@@ -111,6 +111,7 @@ export async function createLogPartitions(run: RunSql, from: Date, through: Date
   const made: string[] = [];
   const last = utcDay(through).getTime();
   for (const table of LOG_PARTITIONED_TABLES) {
+    // attached ones only (a table left detached holds no rows of the parent)
     const existing = (await listPartitions(run, table)).filter((p) => p.detach !== null);
     let day = utcDay(from).getTime();
     while (day <= last) {

@@ -103,7 +103,7 @@ export async function endQueuedDeliveries(client: Queryable, endpointId: string,
         where id = any(array(select delivery_id from q)) and status = 'pending'
        returning 1
      )
-     select (select count(*) from picked)::int as n, (select count(*) from q)::int as deleted, (select count(*) from d)::int as ended`,
+     select (select count(*) from picked)::int as n`,
     [endpointId, status, limit]);
   return rows[0]?.n ?? 0;
 }
