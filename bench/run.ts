@@ -22,7 +22,7 @@ import { ChildSet, CpuMeter, ManagedChild, RssSampler, cpuBusyShare, findPostmas
 import { BenchDatabase, createDatabase, dropDatabase, freePort, sql, startDatabase } from './lib/database';
 import { PublishOutcome, Publisher, eventBody, rawHttp } from './lib/load';
 import { formatProfile, summariseProfile } from './lib/profile';
-import { analyseEmptyQueues, seedFailedDeliveries, seedQueuedBacklog } from './lib/recover-scenario';
+import { analyseEmptyQueues, seedExpiredDay, seedFailedDeliveries, seedQueuedBacklog } from './lib/recover-scenario';
 import { ScaleOptions, formatScale, runScale } from './lib/scale';
 import { rate, round, summarise } from './lib/stats';
 
@@ -299,7 +299,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const nodeArgs = (role: 'api' | 'worker') =>
     options.profile.has(role) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${role}-${stamp}.cpuprofile`] : [];
   const api = children.node('api', join(DIST, 'src', 'main.js'), ['api'], serviceEnv(), { nodeArgs: nodeArgs('api') });
-  const worker = children.node('worker', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
+  let worker = children.node('worker', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
   const apiOrigin = `http://127.0.0.1:${apiPort}`;
   await waitFor('GET /health/ready answering 200', 90_000, children, async () => {
     try {
@@ -514,6 +514,56 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   log(`  answered in ${deleteAnsweredMs} ms; ${cancelled}/${mode.recoverDeliveries} cancelled after ${deleteCancelledMs} ms; ${doomedRequests} requests reached it`);
   const deleteBacklog = { deliveries: mode.recoverDeliveries, answeredMs: deleteAnsweredMs, cancelled, cancelledMs: deleteCancelledMs, requests: doomedRequests, quiet: besideDelete };
 
+  // Both at once, with a retention run dropping a day of payloads and bodies, and the worker
+  // killed (SIGKILL, no shutdown) a quarter of the way through the recover: its replacement
+  // takes over the dead one's jobs and endpoint leases, and nothing is lost.
+  const crashTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench crash' });
+  const crashRecover = await admin<{ id: string }>('POST', `/v1/tenants/${crashTenant.id}/endpoints`, { url: `${receiverOrigin}/crashrec/x` });
+  const crashDoomed = await admin<{ id: string }>('POST', `/v1/tenants/${crashTenant.id}/endpoints`, { url: `${receiverOrigin}/crashdoomed/x` });
+  await seedFailedDeliveries(databaseUrl, crashTenant.id, crashRecover.id, mode.recoverDeliveries);
+  await seedQueuedBacklog(databaseUrl, crashTenant.id, crashDoomed.id, mode.recoverDeliveries);
+  const expiredPartitions = await seedExpiredDay(databaseUrl, serviceConfig.retentionDays + 2, mode.recoverDeliveries);
+  log(`through a crash: recover ${mode.recoverDeliveries}, delete an endpoint with ${mode.recoverDeliveries} queued and drop ${expiredPartitions.length} partitions of ${mode.recoverDeliveries} rows each, the worker killed a quarter of the way`);
+  const crashStarted = Date.now();
+  await admin('POST', `/v1/tenants/${crashTenant.id}/endpoints/${crashRecover.id}/recover`, { since: new Date(Date.now() - 3_600_000).toISOString() });
+  await request(`${apiOrigin}/v1/tenants/${crashTenant.id}/endpoints/${crashDoomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.body.dump());
+  await sql(databaseUrl, `select graphile_worker.add_job('retention', '{}'::json)`);
+  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline && (await receiver.stats('crashrec')).unique < mode.recoverDeliveries / 4; await sleep(50)) children.assertAlive();
+  const beats = await sql<{ id: string }>(databaseUrl, `select process_id as id from worker_heartbeats`);
+  await children.crash(worker);
+  const killedAt = Date.now();
+  const atKill = (await receiver.stats('crashrec')).unique;
+  // The dead one's endpoint leases run out WORKER_DEAD_AFTER (default 60 s) after their last renewal.
+  const crashDeadAfterMs = serviceConfig.workerDeadAfterMs;
+  worker = children.node('worker-2', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv());
+  await waitFor('the replacement worker beating', 60_000, children, async () =>
+    (await sql(databaseUrl, `select 1 from worker_heartbeats where process_id <> all($1::text[])`, [beats.map((b) => b.id)])).length > 0);
+  const replacementUpMs = Date.now() - killedAt;
+  const resumed = (async () => {
+    for (const deadline = Date.now() + crashDeadAfterMs + mode.deliveryWaitMs; Date.now() < deadline; await sleep(50)) {
+      if ((await receiver.stats('crashrec')).unique > atKill) return Date.now() - killedAt;
+    }
+    return -1;
+  })();
+  const throughCrash = await quietRun('after a worker crash', 'q5');
+  const crashStats = await waitForDeliveries(receiver, children, 'crashrec', mode.recoverDeliveries, crashDeadAfterMs + mode.deliveryWaitMs * 3, crashDeadAfterMs + 30_000);
+  const resumedMs = await resumed;
+  let crashCancelled = -1;
+  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline; await sleep(200)) {
+    const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'cancelled'`, [crashDoomed.id]);
+    crashCancelled = n;
+    if (n >= mode.recoverDeliveries) break;
+  }
+  const [{ n: partitionsLeft }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from unnest($1::text[]) t where to_regclass(t) is not null`, [expiredPartitions]);
+  const crashDoomedRequests = (await receiver.stats('crashdoomed')).count;
+  const throughWorkerCrash = {
+    deliveries: mode.recoverDeliveries, killedAtDelivered: atKill, deadAfterMs: crashDeadAfterMs, replacementUpMs, resumedMs,
+    delivered: crashStats.unique, duplicates: crashStats.duplicates, allDeliveredMs: (crashStats.last ?? crashStarted) - crashStarted,
+    cancelled: crashCancelled, requestsToDeleted: crashDoomedRequests, partitionsDropped: expiredPartitions.length - partitionsLeft, partitionsSeeded: expiredPartitions.length,
+    quiet: throughCrash,
+  };
+  log(`  killed at ${atKill} delivered; replacement beating after ${replacementUpMs} ms, recover resumed after ${resumedMs} ms; ${crashStats.unique}/${mode.recoverDeliveries} delivered (${crashStats.duplicates} twice) within ${throughWorkerCrash.allDeliveredMs} ms; ${crashCancelled}/${mode.recoverDeliveries} cancelled, ${crashDoomedRequests} requests to the deleted endpoint; ${throughWorkerCrash.partitionsDropped}/${expiredPartitions.length} expired partitions dropped`);
+
   const neighbours = {
     quietRatePerSec: 10,
     quietSeconds: mode.quietSeconds,
@@ -522,6 +572,7 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
     backlog: { events: mode.backlogEvents, drainedPerSec: backlogDrainPerSec, delivered: backlogStats.unique, quiet: besideBacklog },
     recoverAfterAnalyse,
     deleteBacklog,
+    throughWorkerCrash,
   };
   rss.setPhase('end');
   rss.stop();
@@ -646,6 +697,10 @@ interface Neighbours {
   backlog: { events: number; drainedPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
   recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; queuedAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
   deleteBacklog: { deliveries: number; answeredMs: number; cancelled: number; cancelledMs: number; requests: number; quiet: ReturnType<typeof scenarioResult> };
+  throughWorkerCrash: {
+    deliveries: number; killedAtDelivered: number; deadAfterMs: number; replacementUpMs: number; resumedMs: number; delivered: number; duplicates: number;
+    allDeliveredMs: number; cancelled: number; requestsToDeleted: number; partitionsDropped: number; partitionsSeeded: number; quiet: ReturnType<typeof scenarioResult>;
+  };
 }
 
 function formatCpu(perUnit: Record<string, number>): string {
@@ -698,7 +753,8 @@ async function waitFor(what: string, timeoutMs: number, children: ChildSet, chec
 }
 
 /** Polls the receiver until `expected` distinct deliveries arrived in `bucket`, or the timeout; then returns its stats with arrivals. */
-async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, bucket: string, expected: number, timeoutMs: number): Promise<BucketStats> {
+/** Waits until `expected` deliveries reached `bucket`, or `timeoutMs` passed, or none came for `stallMs`. */
+async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, bucket: string, expected: number, timeoutMs: number, stallMs = 30_000): Promise<BucketStats> {
   const deadline = Date.now() + timeoutMs;
   let lastCount = -1;
   let lastProgress = Date.now();
@@ -710,7 +766,7 @@ async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, b
       lastCount = stats.unique;
       lastProgress = Date.now();
     }
-    if (Date.now() > deadline || Date.now() - lastProgress > Math.min(timeoutMs, 30_000)) {
+    if (Date.now() > deadline || Date.now() - lastProgress > Math.min(timeoutMs, stallMs)) {
       log(`  gave up waiting: ${stats.unique}/${expected} deliveries in "${bucket}"`);
       break;
     }
@@ -758,6 +814,12 @@ function checkTargets(r: {
     { name: 'quiet p99 beside a backlog (ms)', target: '< 250', value: backlog, met: backlog !== null && backlog < 250 },
     { name: 'backlog drain rate / 1->1 deliveries/s', target: '>= 1', value: round(neighbours.backlog.drainedPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.backlog.drainedPerSec >= oneToOne.deliveriesPerSec },
     { name: 'recover after the queue tables were analysed empty / 1->1 deliveries/s', target: '>= 0.8', value: round(neighbours.recoverAfterAnalyse.deliveredPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.recoverAfterAnalyse.deliveredPerSec >= 0.8 * oneToOne.deliveriesPerSec && neighbours.recoverAfterAnalyse.delivered === neighbours.recoverAfterAnalyse.deliveries },
+    {
+      name: 'through a worker crash: recovered + cancelled + partitions dropped, all of them', target: `= ${2 * neighbours.throughWorkerCrash.deliveries + neighbours.throughWorkerCrash.partitionsSeeded}`,
+      value: neighbours.throughWorkerCrash.delivered + neighbours.throughWorkerCrash.cancelled + neighbours.throughWorkerCrash.partitionsDropped,
+      met: neighbours.throughWorkerCrash.delivered === neighbours.throughWorkerCrash.deliveries && neighbours.throughWorkerCrash.cancelled === neighbours.throughWorkerCrash.deliveries
+        && neighbours.throughWorkerCrash.partitionsDropped === neighbours.throughWorkerCrash.partitionsSeeded,
+    },
     { name: 'error responses + missing deliveries', target: '= 0', value: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries, met: r.errors.non2xxPublishes + r.errors.publishNetworkErrors + r.errors.missingDeliveries === 0 },
   ];
 }
@@ -796,6 +858,8 @@ function formatTable(r: {
     [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty queue tables: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
     ['beside that recover: quiet p50/p99 ms, publish response p99 ms', `${n.recoverAfterAnalyse.quiet.latencyMs.p50}/${n.recoverAfterAnalyse.quiet.latencyMs.p99}, ${n.recoverAfterAnalyse.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
     [`delete an endpoint with ${n.deleteBacklog.deliveries} queued: answered ms / all cancelled after ms`, `${n.deleteBacklog.answeredMs} / ${n.deleteBacklog.cancelledMs}`, '', `${n.deleteBacklog.cancelled} cancelled, ${n.deleteBacklog.requests} sent; beside it quiet p50/p99 ${n.deleteBacklog.quiet.latencyMs.p50}/${n.deleteBacklog.quiet.latencyMs.p99} ms, publish p99 ${n.deleteBacklog.quiet.publishResponseMs.p99} ms`],
+    [`through a worker crash: recover ${n.throughWorkerCrash.deliveries} + delete ${n.throughWorkerCrash.deliveries} queued + retention: delivered / cancelled`, `${n.throughWorkerCrash.delivered} / ${n.throughWorkerCrash.cancelled}`, '', `killed at ${n.throughWorkerCrash.killedAtDelivered}, resumed after ${n.throughWorkerCrash.resumedMs} ms (WORKER_DEAD_AFTER ${n.throughWorkerCrash.deadAfterMs / 1000} s), ${n.throughWorkerCrash.duplicates} sent twice, ${n.throughWorkerCrash.requestsToDeleted} to the deleted endpoint, ${n.throughWorkerCrash.partitionsDropped}/${n.throughWorkerCrash.partitionsSeeded} partitions dropped`],
+    ['after that crash: quiet p50/p99 ms, publish response p99 ms', `${n.throughWorkerCrash.quiet.latencyMs.p50}/${n.throughWorkerCrash.quiet.latencyMs.p99}, ${n.throughWorkerCrash.quiet.publishResponseMs.p99}`, '', 'a new endpoint, served by the replacement'],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

@@ -8,6 +8,8 @@ export interface ManagedChild {
   logFile: string;
   exited: Promise<void>;
   done: boolean;
+  /** an exit of its own is no failure (a child meant to end, or one `crash`ed on purpose) */
+  expectExit: boolean;
 }
 
 /**
@@ -30,11 +32,11 @@ export class ChildSet {
     const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), script, ...args], { env, stdio });
     closeSync(fd);
     let markExited!: () => void;
-    const child: ManagedChild = { name, proc, logFile, done: false, exited: new Promise<void>((resolve) => (markExited = resolve)) };
+    const child: ManagedChild = { name, proc, logFile, done: false, expectExit: options.expectExit === true, exited: new Promise<void>((resolve) => (markExited = resolve)) };
     proc.on('exit', (code, signal) => {
       child.done = true;
       markExited();
-      if (!this.stopping && !options.expectExit && !this.crashed) {
+      if (!this.stopping && !child.expectExit && !this.crashed) {
         const hint = code === 0 ? ' - a graceful exit: something outside the benchmark sent it SIGINT/SIGTERM (a pkill by name?)' : '';
         this.crashed = new Error(`${name} (pid ${proc.pid}) exited on its own (code ${code}, signal ${signal})${hint}; log: ${logFile}\n${tail(logFile)}`);
       }
@@ -45,6 +47,13 @@ export class ChildSet {
 
   assertAlive(): void {
     if (this.crashed) throw this.crashed;
+  }
+
+  /** SIGKILL, as a crash would end it: no shutdown runs, its leases and jobs are left to be reclaimed. */
+  async crash(child: ManagedChild): Promise<void> {
+    child.expectExit = true;
+    child.proc.kill('SIGKILL');
+    await child.exited;
   }
 
   /** SIGTERM (graceful: lets --cpu-prof write its file), SIGKILL after `graceMs`. */

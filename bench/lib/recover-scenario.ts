@@ -1,4 +1,5 @@
-import { newId } from '../../src/common/ids';
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { createLogPartitions, RunSql, utcDay } from '../../src/database/log-partitions';
 import { sql } from './database';
 
 const SEED_BATCH = 5_000;
@@ -57,4 +58,22 @@ export async function seedQueuedBacklog(databaseUrl: string, tenantId: string, e
               returning id)
      insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
      select id, 1, $4, $3, now() + interval '1 hour' from dl`);
+}
+
+/**
+ * A whole UTC day of `count` payloads and as many response bodies, `daysAgo` days back, in
+ * partitions of their own (src/database/log-partitions.ts): what the next retention run drops
+ * while a recover and a delete go on (issue 9 point 5). Returns the partitions made.
+ */
+export async function seedExpiredDay(databaseUrl: string, daysAgo: number, count: number): Promise<string[]> {
+  const day = utcDay(new Date(Date.now() - daysAgo * 86_400_000));
+  const run: RunSql = (text, params) => sql(databaseUrl, text, params);
+  const made = await createLogPartitions(run, day, day, 1);
+  // ids of one time of that day; the 16 characters after it count up in hex (Crockford base32 holds 0-9 and a-f)
+  const at = new Date(day.getTime() + 3_600_000);
+  await sql(databaseUrl, `insert into event_payloads (event_id, data) select $1 || lpad(to_hex(g), 16, '0'), '{"n":1}' from generate_series(1, $2::int) g`,
+    [idAtOrAfter('evt', at), count]);
+  await sql(databaseUrl, `insert into attempt_bodies (attempt_id, body) select $1 || lpad(to_hex(g), 16, '0'), 'ok' from generate_series(1, $2::int) g`,
+    [idAtOrAfter('att', at), count]);
+  return made;
 }
