@@ -140,11 +140,15 @@ export class EndpointsRepository {
     return rows[0]?.n ?? 0;
   }
 
-  /** How many attempts are queued for the endpoint, counted up to `cap` along the queue's index. */
-  async queuedUpTo(client: Queryable, endpointId: string, cap: number): Promise<number> {
-    const rows = await this.db.query<{ n: number }>(
+  /**
+   * How many attempts are queued for the endpoint, counted up to `cap` along the queue's index
+   * (in Db.queueReads: with the queue's statistics taken while it was nearly empty, the planner
+   * would read a large backlog whole with a bitmap scan and sort it).
+   */
+  async queuedUpTo(endpointId: string, cap: number): Promise<number> {
+    const rows = await this.db.queueReads((read) => read<{ n: number }>('endpoint_queued_up_to',
       `select count(*)::int as n from (select 1 from delivery_queue where endpoint_id = $1 order by endpoint_id, due_at limit $2) q`,
-      [endpointId, cap], client);
+      [endpointId, cap]));
     return rows[0]?.n ?? 0;
   }
 

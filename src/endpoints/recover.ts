@@ -20,11 +20,13 @@ export const RECOVER_POLL_MS = 1000;
 /**
  * One step of a recover, in the caller's transaction: a batch goes back to the queue and, when
  * more may remain, a job for the rest is queued with it (so the rest survives a restart, and
- * a rerun of the job finds the batch already pending and moves on). A `paced` step (the
- * worker's; the API's first one is not) waits while RECOVER_AHEAD are queued for the endpoint.
+ * a rerun of the job finds the batch already pending and moves on). The worker's steps are
+ * paced (the API's first one is not): given `queuedAhead`, how many of the endpoint's attempts
+ * are queued (EndpointsRepository.queuedUpTo, read before the transaction), a step waits while
+ * RECOVER_AHEAD are.
  */
-export async function recoverStep(tx: Queryable, endpoints: EndpointsRepository, endpointId: string, since: Date, before: string | null, paced: boolean): Promise<void> {
-  if (paced && before && (await endpoints.queuedUpTo(tx, endpointId, RECOVER_AHEAD)) >= RECOVER_AHEAD) {
+export async function recoverStep(tx: Queryable, endpoints: EndpointsRepository, endpointId: string, since: Date, before: string | null, queuedAhead?: number): Promise<void> {
+  if (before && queuedAhead !== undefined && queuedAhead >= RECOVER_AHEAD) {
     await scheduleRecover(tx, { endpointId, since, before }, RECOVER_POLL_MS);
     return;
   }

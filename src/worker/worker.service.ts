@@ -9,7 +9,7 @@ import { Db } from '../database/db';
 import { workerRestarts } from '../metrics/metrics';
 import { decodeDrainPayload, decodeRecoverPayload, TASKS, unlockWorkers } from '../queue/queue';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
-import { recoverStep } from '../endpoints/recover';
+import { RECOVER_AHEAD, recoverStep } from '../endpoints/recover';
 import { DrainsService } from './drains.service';
 import { patchGraphileWorker } from './graphile-worker-patch';
 import { RetentionService } from './retention.service';
@@ -179,7 +179,8 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
         },
         [TASKS.recover]: async (payload) => {
           const job = decodeRecoverPayload(payload);
-          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before, true));
+          const queuedAhead = await this.endpoints.queuedUpTo(job.endpointId, RECOVER_AHEAD);
+          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before, queuedAhead));
         },
       },
     });

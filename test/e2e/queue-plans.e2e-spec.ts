@@ -132,6 +132,17 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
     expect(readsOf(plan, 'delivery_queue')).toEqual([expect.stringMatching(/^Index (Only )?Scan on delivery_queue_due_idx \(1 rows\)$/)]);
   });
 
+  it("a paced recover counts its endpoint's queue up to the cap along the index, in Db.queueReads", async () => {
+    rec.reads = [];
+    expect(await new EndpointsRepository(rec).queuedUpTo(endpoint, 10_000)).toBe(10_000);
+    expect(rec.reads.map((r) => r.name)).toEqual(['endpoint_queued_up_to']);
+    const [{ text, params }] = rec.reads;
+    const plan = await rec.queueReads(async (read) =>
+      nodes((await read<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>('queue_plans_explain_count', `explain (analyze, format json) ${text}`, params))[0]['QUERY PLAN'][0].Plan));
+    expect(readsOf(plan, 'delivery_queue')).toEqual([expect.stringMatching(/^Index (Only )?Scan on delivery_queue_due_idx \(10000 rows\)$/)]);
+    expect(plan.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
+  });
+
   it('a recover batch finds its deliveries by key, not by a join over the deliveries table', async () => {
     rec.statements = [];
     const plan = await rolledBack(async (client) => {
