@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { Pool } from 'pg';
 import { ALL_MIGRATIONS } from '../../migrations';
-import { Db } from './db';
+import { Db, POOL_SOCKET_OPTIONS } from './db';
 import { LogPartitionsService } from './log-partitions.service';
 
 @Global()
@@ -22,7 +22,7 @@ export class DatabaseModule {
           synchronize: false,
           retryAttempts: 3,
           retryDelay: 1000,
-          extra: { max: poolSize, connectionTimeoutMillis: 5000 },
+          extra: { max: poolSize, connectionTimeoutMillis: 5000, ...POOL_SOCKET_OPTIONS },
         }),
       ],
       providers: [

@@ -1,6 +1,16 @@
 import { Pool, PoolClient, QueryResultRow } from 'pg';
 
 export type Queryable = Pick<PoolClient, 'query'>;
+
+/**
+ * Socket options of every pool the service opens. TCP keepalive, first probe after 30 s idle:
+ * a NAT gateway or load balancer between us and the database forgets a connection that stays
+ * silent for minutes (graphile-worker's LISTEN connection always does, and idle pool clients
+ * often), and drops its packets without a reset. The next query on it then waits for TCP's
+ * retransmissions to give up, about 15 minutes, holding a pool slot. The probes keep the path
+ * open, and show a dead peer to the OS.
+ */
+export const POOL_SOCKET_OPTIONS = { keepAlive: true, keepAliveInitialDelayMillis: 30_000 } as const;
 export type IndexRead = <R extends QueryResultRow>(name: string, text: string, params: unknown[]) => Promise<R[]>;
 
 /**

@@ -5,7 +5,7 @@ import { Logger as WorkerLogger, Runner, run } from 'graphile-worker';
 import { Pool } from 'pg';
 import { codeOf } from '../common/domain-error.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { Db } from '../database/db';
+import { Db, POOL_SOCKET_OPTIONS } from '../database/db';
 import { workerRestarts } from '../metrics/metrics';
 import { decodeDrainPayload, decodeRecoverPayload, TASKS, unlockWorkers } from '../queue/queue';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
@@ -70,7 +70,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.pool = new Pool({ connectionString: this.databaseUrl, max: 12 });
+    this.pool = new Pool({ connectionString: this.databaseUrl, max: 12, ...POOL_SOCKET_OPTIONS });
     // graphile-worker asks for both handlers: a dropped connection must not crash the process.
     this.pool.on('error', (error) => this.logger.warn({ code: codeOf(error), error: firstLine(error.message) }, 'idle worker database connection failed'));
     this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn({ code: codeOf(error), error: firstLine(error.message) }, 'worker database connection failed')));
