@@ -60,7 +60,7 @@ const FULL: Mode = {
 };
 const QUICK: Mode = {
   name: 'quick', warmupEvents: 300, rawWarmupMs: 1000, rawMs: 3000, noopJobs: 15_000, oneToOneEvents: 4_000,
-  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, quietSeconds: 6, hangingEvents: 500, backlogEvents: 5_000, recoverDeliveries: 5_000, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 4 * 60_000,
+  fanOutEvents: 500, fanOutEndpoints: 10, steadySeconds: 6, quietSeconds: 6, hangingEvents: 500, backlogEvents: 5_000, recoverDeliveries: 5_000, maxPublishMs: 8_000, deliveryWaitMs: 20_000, overallTimeoutMs: 6 * 60_000,
 };
 
 interface Options {
@@ -515,54 +515,64 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   const deleteBacklog = { deliveries: mode.recoverDeliveries, answeredMs: deleteAnsweredMs, cancelled, cancelledMs: deleteCancelledMs, requests: doomedRequests, quiet: besideDelete };
 
   // Both at once, with a retention run dropping a day of payloads and bodies, and the worker
-  // killed (SIGKILL, no shutdown) a quarter of the way through the recover: its replacement
-  // takes over the dead one's jobs and endpoint leases, and nothing is lost.
+  // killed (SIGKILL, no shutdown) while all of it goes on: its replacement takes over the dead
+  // one's jobs and endpoint leases (after WORKER_DEAD_AFTER), and nothing is lost. What was
+  // done at the kill is recorded: the cancel and the drop are quick and may be through by then.
   const crashTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench crash' });
   const crashRecover = await admin<{ id: string }>('POST', `/v1/tenants/${crashTenant.id}/endpoints`, { url: `${receiverOrigin}/crashrec/x` });
   const crashDoomed = await admin<{ id: string }>('POST', `/v1/tenants/${crashTenant.id}/endpoints`, { url: `${receiverOrigin}/crashdoomed/x` });
   await seedFailedDeliveries(databaseUrl, crashTenant.id, crashRecover.id, mode.recoverDeliveries);
   await seedQueuedBacklog(databaseUrl, crashTenant.id, crashDoomed.id, mode.recoverDeliveries);
   const expiredPartitions = await seedExpiredDay(databaseUrl, serviceConfig.retentionDays + 2, mode.recoverDeliveries);
-  log(`through a crash: recover ${mode.recoverDeliveries}, delete an endpoint with ${mode.recoverDeliveries} queued and drop ${expiredPartitions.length} partitions of ${mode.recoverDeliveries} rows each, the worker killed a quarter of the way`);
+  const crashCancelledCount = async () => (await sql<{ n: number }>(databaseUrl,
+    `select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'cancelled'`, [crashDoomed.id]))[0].n;
+  const crashPartitionsLeft = async () => (await sql<{ n: number }>(databaseUrl,
+    `select count(*)::int as n from unnest($1::text[]) t where to_regclass(t) is not null`, [expiredPartitions]))[0].n;
+  log(`through a crash: recover ${mode.recoverDeliveries}, delete an endpoint with ${mode.recoverDeliveries} queued and drop ${expiredPartitions.length} partitions of ${mode.recoverDeliveries} rows each; the worker killed once the recover is under way`);
   const crashStarted = Date.now();
   await admin('POST', `/v1/tenants/${crashTenant.id}/endpoints/${crashRecover.id}/recover`, { since: new Date(Date.now() - 3_600_000).toISOString() });
-  await request(`${apiOrigin}/v1/tenants/${crashTenant.id}/endpoints/${crashDoomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } }).then((r) => r.body.dump());
+  const crashDelete = await request(`${apiOrigin}/v1/tenants/${crashTenant.id}/endpoints/${crashDoomed.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+  await crashDelete.body.dump();
+  if (crashDelete.statusCode !== 204) throw new Error(`DELETE of the crash scenario's endpoint answered ${crashDelete.statusCode}`);
   await sql(databaseUrl, `select graphile_worker.add_job('retention', '{}'::json)`);
-  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline && (await receiver.stats('crashrec')).unique < mode.recoverDeliveries / 4; await sleep(50)) children.assertAlive();
+  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline && (await receiver.stats('crashrec')).unique < mode.recoverDeliveries / 20; await sleep(20)) children.assertAlive();
   const beats = await sql<{ id: string }>(databaseUrl, `select process_id as id from worker_heartbeats`);
   await children.crash(worker);
   const killedAt = Date.now();
-  const atKill = (await receiver.stats('crashrec')).unique;
+  const atKill = { delivered: (await receiver.stats('crashrec')).unique, cancelled: await crashCancelledCount(), partitionsLeft: await crashPartitionsLeft() };
   // The dead one's endpoint leases run out WORKER_DEAD_AFTER (default 60 s) after their last renewal.
   const crashDeadAfterMs = serviceConfig.workerDeadAfterMs;
-  worker = children.node('worker-2', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv());
+  worker = children.node('worker-2', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
+  rss.setPid('worker', worker.proc.pid!);
   await waitFor('the replacement worker beating', 60_000, children, async () =>
     (await sql(databaseUrl, `select 1 from worker_heartbeats where process_id <> all($1::text[])`, [beats.map((b) => b.id)])).length > 0);
   const replacementUpMs = Date.now() - killedAt;
-  const resumed = (async () => {
-    for (const deadline = Date.now() + crashDeadAfterMs + mode.deliveryWaitMs; Date.now() < deadline; await sleep(50)) {
-      if ((await receiver.stats('crashrec')).unique > atKill) return Date.now() - killedAt;
+  // a new tenant is served by the replacement at once, while the dead one's endpoints wait
+  const duringStall = await quietRun('while the dead worker\'s endpoints wait', 'q5');
+  let resumedMs = -1;
+  for (const deadline = Date.now() + crashDeadAfterMs + mode.deliveryWaitMs; Date.now() < deadline; await sleep(50)) {
+    children.assertAlive();
+    if ((await receiver.stats('crashrec')).unique > atKill.delivered) {
+      resumedMs = Date.now() - killedAt;
+      break;
     }
-    return -1;
-  })();
-  const throughCrash = await quietRun('after a worker crash', 'q5');
-  const crashStats = await waitForDeliveries(receiver, children, 'crashrec', mode.recoverDeliveries, crashDeadAfterMs + mode.deliveryWaitMs * 3, crashDeadAfterMs + 30_000);
-  const resumedMs = await resumed;
-  let crashCancelled = -1;
-  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline; await sleep(200)) {
-    const [{ n }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from deliveries where endpoint_id = $1 and status = 'cancelled'`, [crashDoomed.id]);
-    crashCancelled = n;
-    if (n >= mode.recoverDeliveries) break;
   }
-  const [{ n: partitionsLeft }] = await sql<{ n: number }>(databaseUrl, `select count(*)::int as n from unnest($1::text[]) t where to_regclass(t) is not null`, [expiredPartitions]);
+  // and publishes keep their p99 while the replacement delivers the rest of the recover
+  const afterResume = await quietRun('beside the recover resumed', 'q6');
+  const crashStats = await waitForDeliveries(receiver, children, 'crashrec', mode.recoverDeliveries, mode.deliveryWaitMs * 3);
+  let crashCancelled = await crashCancelledCount();
+  for (const deadline = Date.now() + mode.deliveryWaitMs; Date.now() < deadline && crashCancelled < mode.recoverDeliveries; await sleep(200)) crashCancelled = await crashCancelledCount();
+  const partitionsLeft = await crashPartitionsLeft();
   const crashDoomedRequests = (await receiver.stats('crashdoomed')).count;
   const throughWorkerCrash = {
-    deliveries: mode.recoverDeliveries, killedAtDelivered: atKill, deadAfterMs: crashDeadAfterMs, replacementUpMs, resumedMs,
+    deliveries: mode.recoverDeliveries, partitionsSeeded: expiredPartitions.length, atKill, deadAfterMs: crashDeadAfterMs, replacementUpMs, resumedMs,
     delivered: crashStats.unique, duplicates: crashStats.duplicates, allDeliveredMs: (crashStats.last ?? crashStarted) - crashStarted,
-    cancelled: crashCancelled, requestsToDeleted: crashDoomedRequests, partitionsDropped: expiredPartitions.length - partitionsLeft, partitionsSeeded: expiredPartitions.length,
-    quiet: throughCrash,
+    cancelled: crashCancelled, requestsToDeleted: crashDoomedRequests, partitionsDropped: expiredPartitions.length - partitionsLeft,
+    quietDuringStall: duringStall, quiet: afterResume,
   };
-  log(`  killed at ${atKill} delivered; replacement beating after ${replacementUpMs} ms, recover resumed after ${resumedMs} ms; ${crashStats.unique}/${mode.recoverDeliveries} delivered (${crashStats.duplicates} twice) within ${throughWorkerCrash.allDeliveredMs} ms; ${crashCancelled}/${mode.recoverDeliveries} cancelled, ${crashDoomedRequests} requests to the deleted endpoint; ${throughWorkerCrash.partitionsDropped}/${expiredPartitions.length} expired partitions dropped`);
+  log(`  at the kill: ${atKill.delivered} delivered, ${atKill.cancelled} cancelled, ${expiredPartitions.length - atKill.partitionsLeft}/${expiredPartitions.length} partitions dropped; ` +
+    `replacement beating after ${replacementUpMs} ms, recover resumed after ${resumedMs} ms; ${crashStats.unique}/${mode.recoverDeliveries} delivered (${crashStats.duplicates} twice) ` +
+    `within ${throughWorkerCrash.allDeliveredMs} ms; ${crashCancelled}/${mode.recoverDeliveries} cancelled, ${crashDoomedRequests} requests to the deleted endpoint; ${throughWorkerCrash.partitionsDropped}/${expiredPartitions.length} partitions dropped`);
 
   const neighbours = {
     quietRatePerSec: 10,
@@ -698,8 +708,10 @@ interface Neighbours {
   recoverAfterAnalyse: { deliveries: number; jobsAtAnalyse: number; queuedAtAnalyse: number; answeredMs: number; deliveredPerSec: number; delivered: number; quiet: ReturnType<typeof scenarioResult> };
   deleteBacklog: { deliveries: number; answeredMs: number; cancelled: number; cancelledMs: number; requests: number; quiet: ReturnType<typeof scenarioResult> };
   throughWorkerCrash: {
-    deliveries: number; killedAtDelivered: number; deadAfterMs: number; replacementUpMs: number; resumedMs: number; delivered: number; duplicates: number;
-    allDeliveredMs: number; cancelled: number; requestsToDeleted: number; partitionsDropped: number; partitionsSeeded: number; quiet: ReturnType<typeof scenarioResult>;
+    deliveries: number; partitionsSeeded: number; atKill: { delivered: number; cancelled: number; partitionsLeft: number };
+    deadAfterMs: number; replacementUpMs: number; resumedMs: number; delivered: number; duplicates: number; allDeliveredMs: number;
+    cancelled: number; requestsToDeleted: number; partitionsDropped: number;
+    quietDuringStall: ReturnType<typeof scenarioResult>; quiet: ReturnType<typeof scenarioResult>;
   };
 }
 
@@ -752,8 +764,10 @@ async function waitFor(what: string, timeoutMs: number, children: ChildSet, chec
   }
 }
 
-/** Polls the receiver until `expected` distinct deliveries arrived in `bucket`, or the timeout; then returns its stats with arrivals. */
-/** Waits until `expected` deliveries reached `bucket`, or `timeoutMs` passed, or none came for `stallMs`. */
+/**
+ * Polls the receiver until `expected` distinct deliveries arrived in `bucket`, or `timeoutMs`
+ * passed, or none came for `stallMs`; then returns its stats with arrivals.
+ */
 async function waitForDeliveries(receiver: ReceiverClient, children: ChildSet, bucket: string, expected: number, timeoutMs: number, stallMs = 30_000): Promise<BucketStats> {
   const deadline = Date.now() + timeoutMs;
   let lastCount = -1;
@@ -815,7 +829,7 @@ function checkTargets(r: {
     { name: 'backlog drain rate / 1->1 deliveries/s', target: '>= 1', value: round(neighbours.backlog.drainedPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.backlog.drainedPerSec >= oneToOne.deliveriesPerSec },
     { name: 'recover after the queue tables were analysed empty / 1->1 deliveries/s', target: '>= 0.8', value: round(neighbours.recoverAfterAnalyse.deliveredPerSec / oneToOne.deliveriesPerSec, 2), met: neighbours.recoverAfterAnalyse.deliveredPerSec >= 0.8 * oneToOne.deliveriesPerSec && neighbours.recoverAfterAnalyse.delivered === neighbours.recoverAfterAnalyse.deliveries },
     {
-      name: 'through a worker crash: recovered + cancelled + partitions dropped, all of them', target: `= ${2 * neighbours.throughWorkerCrash.deliveries + neighbours.throughWorkerCrash.partitionsSeeded}`,
+      name: 'recover + delete + retention with the worker killed: recovered + cancelled + partitions dropped, all of them', target: `= ${2 * neighbours.throughWorkerCrash.deliveries + neighbours.throughWorkerCrash.partitionsSeeded}`,
       value: neighbours.throughWorkerCrash.delivered + neighbours.throughWorkerCrash.cancelled + neighbours.throughWorkerCrash.partitionsDropped,
       met: neighbours.throughWorkerCrash.delivered === neighbours.throughWorkerCrash.deliveries && neighbours.throughWorkerCrash.cancelled === neighbours.throughWorkerCrash.deliveries
         && neighbours.throughWorkerCrash.partitionsDropped === neighbours.throughWorkerCrash.partitionsSeeded,
@@ -858,8 +872,9 @@ function formatTable(r: {
     [`recover ${n.recoverAfterAnalyse.deliveries} after ANALYZE of the empty queue tables: deliveries/s`, String(n.recoverAfterAnalyse.deliveredPerSec), ratio(n.recoverAfterAnalyse.deliveredPerSec), `target >= 0.8x 1->1; answered in ${n.recoverAfterAnalyse.answeredMs} ms; ${n.recoverAfterAnalyse.delivered} delivered`],
     ['beside that recover: quiet p50/p99 ms, publish response p99 ms', `${n.recoverAfterAnalyse.quiet.latencyMs.p50}/${n.recoverAfterAnalyse.quiet.latencyMs.p99}, ${n.recoverAfterAnalyse.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p50}/${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
     [`delete an endpoint with ${n.deleteBacklog.deliveries} queued: answered ms / all cancelled after ms`, `${n.deleteBacklog.answeredMs} / ${n.deleteBacklog.cancelledMs}`, '', `${n.deleteBacklog.cancelled} cancelled, ${n.deleteBacklog.requests} sent; beside it quiet p50/p99 ${n.deleteBacklog.quiet.latencyMs.p50}/${n.deleteBacklog.quiet.latencyMs.p99} ms, publish p99 ${n.deleteBacklog.quiet.publishResponseMs.p99} ms`],
-    [`through a worker crash: recover ${n.throughWorkerCrash.deliveries} + delete ${n.throughWorkerCrash.deliveries} queued + retention: delivered / cancelled`, `${n.throughWorkerCrash.delivered} / ${n.throughWorkerCrash.cancelled}`, '', `killed at ${n.throughWorkerCrash.killedAtDelivered}, resumed after ${n.throughWorkerCrash.resumedMs} ms (WORKER_DEAD_AFTER ${n.throughWorkerCrash.deadAfterMs / 1000} s), ${n.throughWorkerCrash.duplicates} sent twice, ${n.throughWorkerCrash.requestsToDeleted} to the deleted endpoint, ${n.throughWorkerCrash.partitionsDropped}/${n.throughWorkerCrash.partitionsSeeded} partitions dropped`],
-    ['after that crash: quiet p50/p99 ms, publish response p99 ms', `${n.throughWorkerCrash.quiet.latencyMs.p50}/${n.throughWorkerCrash.quiet.latencyMs.p99}, ${n.throughWorkerCrash.quiet.publishResponseMs.p99}`, '', 'a new endpoint, served by the replacement'],
+    [`recover ${n.throughWorkerCrash.deliveries} + delete ${n.throughWorkerCrash.deliveries} queued + retention, worker killed: delivered / cancelled`, `${n.throughWorkerCrash.delivered} / ${n.throughWorkerCrash.cancelled}`, '',
+      `at the kill ${n.throughWorkerCrash.atKill.delivered} delivered, ${n.throughWorkerCrash.atKill.cancelled} cancelled, ${n.throughWorkerCrash.partitionsSeeded - n.throughWorkerCrash.atKill.partitionsLeft} partitions dropped; resumed after ${n.throughWorkerCrash.resumedMs} ms (WORKER_DEAD_AFTER ${n.throughWorkerCrash.deadAfterMs / 1000} s); ${n.throughWorkerCrash.duplicates} sent twice, ${n.throughWorkerCrash.requestsToDeleted} to the deleted endpoint, ${n.throughWorkerCrash.partitionsDropped}/${n.throughWorkerCrash.partitionsSeeded} partitions dropped`],
+    ['while the dead worker\'s endpoints wait / beside the resumed recover: quiet p99 ms, publish p99 ms', `${n.throughWorkerCrash.quietDuringStall.latencyMs.p99}, ${n.throughWorkerCrash.quietDuringStall.publishResponseMs.p99} / ${n.throughWorkerCrash.quiet.latencyMs.p99}, ${n.throughWorkerCrash.quiet.publishResponseMs.p99}`, '', `alone: ${n.alone.latencyMs.p99}, ${n.alone.publishResponseMs.p99}`],
     ['service RSS peak api / worker / sum MB', `${r.rssMb.peak.api?.toFixed(0)} / ${r.rssMb.peak.worker?.toFixed(0)} / ${r.rssMb.peak.total?.toFixed(0)}`, '', 'target < 300'],
     ['non-2xx publishes / network errors', `${r.errors.non2xxPublishes} / ${r.errors.publishNetworkErrors}`, '', 'target 0'],
     ['missing / duplicate deliveries', `${r.errors.missingDeliveries} / ${r.errors.duplicateDeliveries}`, '', 'target 0 missing'],

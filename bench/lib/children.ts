@@ -109,6 +109,11 @@ export class RssSampler {
     this.timer.unref();
   }
 
+  /** A process replaced (the worker after a crash): its successor is sampled under the same name. */
+  setPid(name: string, pid: number): void {
+    this.pids[name] = pid;
+  }
+
   setPhase(name: string): void {
     this.sample();
     this.phase = name;

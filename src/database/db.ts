@@ -7,8 +7,9 @@ export type Queryable = Pick<PoolClient, 'query'>;
  * a NAT gateway or load balancer between us and the database forgets a connection that stays
  * silent for minutes (graphile-worker's LISTEN connection always does, and idle pool clients
  * often), and drops its packets without a reset. The next query on it then waits for TCP's
- * retransmissions to give up, about 15 minutes, holding a pool slot. The probes keep the path
- * open, and show a dead peer to the OS.
+ * retransmissions to give up, about 15 minutes, holding a pool slot. The probes keep the
+ * path's state alive. (Node sets only the idle time: a peer that is really gone is noticed
+ * after the kernel's own probe interval and count, about 11 more minutes by default.)
  */
 export const POOL_SOCKET_OPTIONS = { keepAlive: true, keepAliveInitialDelayMillis: 30_000 } as const;
 export type IndexRead = <R extends QueryResultRow>(name: string, text: string, params: unknown[]) => Promise<R[]>;

@@ -145,7 +145,7 @@ export class EndpointsService {
       if (!endpoint) throw new NotFoundError('endpoint');
       if (!endpoint.enabled) throw new ConflictError('endpoint is disabled: enable it before recovering its deliveries');
       const deliveries = await this.endpoints.countFailedSince(tx, id, since);
-      await recoverStep(tx, this.endpoints, id, since, null);
+      await recoverStep(tx, this.endpoints, id, since, null, null);
       return { deliveries };
     });
   }

@@ -9,7 +9,7 @@ import { Db, POOL_SOCKET_OPTIONS } from '../database/db';
 import { workerRestarts } from '../metrics/metrics';
 import { decodeDrainPayload, decodeRecoverPayload, TASKS, unlockWorkers } from '../queue/queue';
 import { EndpointsRepository } from '../endpoints/endpoints.repository';
-import { RECOVER_AHEAD, recoverStep } from '../endpoints/recover';
+import { recoverJob } from '../endpoints/recover';
 import { DrainsService } from './drains.service';
 import { patchGraphileWorker } from './graphile-worker-patch';
 import { RetentionService } from './retention.service';
@@ -178,9 +178,7 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
           await this.retention.run();
         },
         [TASKS.recover]: async (payload) => {
-          const job = decodeRecoverPayload(payload);
-          const queuedAhead = await this.endpoints.queuedUpTo(job.endpointId, RECOVER_AHEAD);
-          await this.db.transaction((tx) => recoverStep(tx, this.endpoints, job.endpointId, job.since, job.before, queuedAhead));
+          await recoverJob(this.db, this.endpoints, decodeRecoverPayload(payload));
         },
       },
     });

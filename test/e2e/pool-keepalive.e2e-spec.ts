@@ -19,15 +19,16 @@ afterAll(async () => {
   await app?.close();
 });
 
-/** The local ports of a pool's open connections (pg keeps its clients in `_clients`). */
-function localPorts(pool: Pool): number[] {
-  const clients = (pool as unknown as { _clients: Array<{ connection: { stream: { localPort?: number } } }> })._clients;
-  return clients.map((c) => c.connection.stream.localPort).filter((p): p is number => typeof p === 'number');
+/** The local and remote ports of a pool's open connections (pg keeps its clients in `_clients`). */
+function socketsOf(pool: Pool): string[] {
+  const clients = (pool as unknown as { _clients: Array<{ connection: { stream: { localPort?: number; remotePort?: number } } }> })._clients;
+  return clients.map((c) => c.connection.stream).filter((st) => st.localPort !== undefined).map((st) => `${st.localPort}>${st.remotePort}`);
 }
 
-/** The kernel's timer state of each TCP socket by local port: '02' is the keepalive timer. */
-function timersByLocalPort(): Map<number, string> {
-  const out = new Map<number, string>();
+/** The kernel's timer state of each established TCP socket by "local port>remote port": '02' is the keepalive timer. */
+function timersBySocket(): Map<string, string> {
+  const out = new Map<string, string>();
+  const port = (address: string) => parseInt(address.split(':').pop()!, 16);
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -37,26 +38,23 @@ function timersByLocalPort(): Map<number, string> {
     }
     for (const line of text.trim().split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      const port = parseInt(f[1].split(':').pop()!, 16);
-      if (f[3] === '01') out.set(port, f[5].split(':')[0]); // established only
+      if (f[3] === '01') out.set(`${port(f[1])}>${port(f[2])}`, f[5].split(':')[0]);
     }
   }
   return out;
 }
 
 it("the API's and the worker's database connections keep TCP keepalive on", async () => {
-  const apiPool = app.app.get(Db).pool;
-  const workerPool = (app.app.get(WorkerService) as unknown as { pool: Pool }).pool;
+  const pools = { api: app.app.get(Db).pool, worker: (app.app.get(WorkerService) as unknown as { pool: Pool }).pool };
   // at least one idle connection in each pool
-  await apiPool.query('select 1');
-  await workerPool.query('select 1');
+  for (const pool of Object.values(pools)) await pool.query('select 1');
   await new Promise((r) => setTimeout(r, 200));
-  const ports = [...localPorts(apiPool), ...localPorts(workerPool)];
-  expect(localPorts(apiPool).length).toBeGreaterThan(0);
-  expect(localPorts(workerPool).length).toBeGreaterThan(0);
-  const timers = timersByLocalPort();
-  // a socket mid-retransmission shows '01' for a moment: only the settled ones are judged
-  const states = ports.map((p) => timers.get(p)).filter((t) => t !== undefined && t !== '01');
-  expect(states.length).toBeGreaterThan(0);
-  expect(states.filter((t) => t !== '02')).toEqual([]);
+  const timers = timersBySocket();
+  for (const [name, pool] of Object.entries(pools)) {
+    const sockets = socketsOf(pool);
+    expect({ name, open: sockets.length > 0 }).toEqual({ name, open: true });
+    // a socket caught mid-send shows '01' (retransmit timer) for a moment: only settled ones are judged
+    const states = sockets.map((k) => timers.get(k)).filter((t) => t !== undefined && t !== '01');
+    expect({ name, judged: states.length > 0, withoutKeepalive: states.filter((t) => t !== '02') }).toEqual({ name, judged: true, withoutKeepalive: [] });
+  }
 });

@@ -1,7 +1,7 @@
 import { newId } from '../../src/common/ids';
 import { Db } from '../../src/database/db';
 import { EndpointsRepository } from '../../src/endpoints/endpoints.repository';
-import { RECOVER_AHEAD, RECOVER_BATCH, RECOVER_POLL_MS, recoverStep } from '../../src/endpoints/recover';
+import { RECOVER_AHEAD, RECOVER_BATCH, RECOVER_POLL_MS, recoverJob, recoverStep } from '../../src/endpoints/recover';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /**
@@ -45,9 +45,7 @@ const reopened = async () => (await db.pool.query(`select count(*)::int as n fro
 
 it(`the worker's step waits while ${RECOVER_AHEAD} are queued for the endpoint, and queues the next batch once fewer are`, async () => {
   const before = 'dlv_zzzzzzzzzzzzzzzzzzzzzzzzzz'; // the rest: every failed delivery
-  const ahead = await repo.queuedUpTo(endpoint, RECOVER_AHEAD);
-  expect(ahead).toBe(RECOVER_AHEAD);
-  await recoverStep(db.pool, repo, endpoint, since, before, ahead);
+  await recoverJob(new Db(db.pool), repo, { endpointId: endpoint, since, before });
   // nothing reopened; the same step again in about RECOVER_POLL_MS
   expect(await reopened()).toBe(0);
   const [waiting] = await recoverJobs();
@@ -58,13 +56,13 @@ it(`the worker's step waits while ${RECOVER_AHEAD} are queued for the endpoint, 
   // the drain sends one: fewer than RECOVER_AHEAD queued, so the next step queues a batch and its successor now
   await db.pool.query(`delete from delivery_queue where delivery_id = (select delivery_id from delivery_queue where endpoint_id = $1 limit 1)`, [endpoint]);
   expect(await repo.queuedUpTo(endpoint, RECOVER_AHEAD)).toBe(RECOVER_AHEAD - 1);
-  await recoverStep(db.pool, repo, endpoint, since, before, await repo.queuedUpTo(endpoint, RECOVER_AHEAD));
+  await recoverJob(new Db(db.pool), repo, { endpointId: endpoint, since, before });
   expect(await reopened()).toBe(RECOVER_BATCH);
   const jobs = await recoverJobs();
   expect(jobs).toHaveLength(2);
   expect(jobs[1].in_ms).toBeLessThanOrEqual(0);
 
   // the API's first step is not paced: it answers a recover call with its first batch queued
-  await recoverStep(db.pool, repo, endpoint, since, jobs[1].before);
+  await recoverStep(db.pool, repo, endpoint, since, jobs[1].before, null);
   expect(await reopened()).toBe(2 * RECOVER_BATCH);
 });
