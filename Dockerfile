@@ -44,8 +44,9 @@ USER node
 
 EXPOSE 3000
 
-# Liveness of the HTTP roles (all, api). The worker role listens on no port: turn this check
-# off for it (docker-compose.yml does).
+# Liveness of the HTTP roles (all, api), and of a worker that serves /health on WORKER_PORT
+# (docker-compose.yml sets it). A worker without WORKER_PORT listens on no port: turn this check
+# off for it.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.WORKER_PORT || process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

@@ -56,7 +56,7 @@ function commandOf(service: Record<string, unknown>): string[] {
 }
 
 describe('docker-compose.yml', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, Record<string, unknown>> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Record<string, unknown>> };
   const services = compose.services;
   const appServices = ['api', 'worker'] as const;
   const known = new Set<string>(CONFIG_VARIABLES);
@@ -125,6 +125,23 @@ describe('docker-compose.yml', () => {
 
   it('gives the API and the workers the same LLM cascade', () => {
     expect(environmentOf(services.api).LLM_PROVIDERS).toBe(environmentOf(services.worker).LLM_PROVIDERS);
+  });
+
+  // A variable set in the shell or .env that a role does not get is silently ignored there: a
+  // RETENTION_DAYS seen by the workers only would have the API make partitions of another span.
+  const perRole = new Set<string>(['HOST', 'PORT', 'WORKER_PORT', 'DATA_DIR']);
+  const shared = CONFIG_VARIABLES.filter((v) => !perRole.has(v));
+  it.each(appServices)('%s gets every variable a user may set, with the same value as the other role', (name) => {
+    const env = environmentOf(services[name]);
+    const other = environmentOf(services[name === 'api' ? 'worker' : 'api']);
+    expect(shared.filter((v) => !(v in env))).toEqual([]);
+    expect(shared.filter((v) => env[v] !== other[v])).toEqual([]);
+  });
+
+  it('takes each of them from the shell or .env', () => {
+    const text = read('docker-compose.yml');
+    const notPassed = shared.filter((v) => v !== 'DATABASE_URL' && !new RegExp(`^\\s+${v}: \\$\\{${v}:?[-?]`, 'm').test(text));
+    expect(notPassed).toEqual([]);
   });
 });
 
