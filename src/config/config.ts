@@ -106,14 +106,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (/^(false|0|no)$/i.test(raw)) return false;
     throw new ConfigError(name, `expected true or false, got "${raw}"`);
   };
-  const url = (name: string, fallback: string | null): string | null => {
+  /** A URL of one of `schemes` (a database URL must be postgres://, a model's base URL http(s)://). */
+  const url = (name: string, fallback: string | null, schemes: 'postgres' | 'http'): string | null => {
     const raw = get(name);
     if (raw === undefined) return fallback;
+    const allowed = schemes === 'postgres' ? ['postgres:', 'postgresql:'] : ['http:', 'https:'];
+    let protocol: string | null = null;
     try {
-      const parsed = new URL(raw);
-      if (!/^(postgres|postgresql|http|https):$/.test(parsed.protocol)) throw new Error();
+      protocol = new URL(raw).protocol;
     } catch {
-      throw new ConfigError(name, 'expected a URL');
+      // not a URL
+    }
+    if (protocol === null || !allowed.includes(protocol)) {
+      throw new ConfigError(name, `expected a ${allowed.map((p) => `${p}//`).join(' or ')} URL`);
     }
     return raw;
   };
@@ -142,7 +147,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(frameAncestors) || /[;,]/.test(frameAncestors)) {
     throw new ConfigError('PORTAL_FRAME_ANCESTORS', `expected CSP sources separated by spaces, such as "'self' https://app.example.com", got "${frameAncestors}"`);
   }
-  const publicUrl = url('PUBLIC_URL', null);
+  const publicUrl = url('PUBLIC_URL', null, 'http');
   if (publicUrl !== null && !/^https?:/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', 'expected an http or https URL');
 
   const adminToken = get('ADMIN_TOKEN') ?? null;
@@ -152,7 +157,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: int('PORT', 3000, 0, 65535),
     workerPort: get('WORKER_PORT') === undefined ? null : int('WORKER_PORT', 0, 0, 65535),
     host: get('HOST') ?? '127.0.0.1',
-    databaseUrl: url('DATABASE_URL', null),
+    databaseUrl: url('DATABASE_URL', null, 'postgres'),
     dataDir: get('DATA_DIR') ?? './.data',
     adminToken,
     workerConcurrency: int('WORKER_CONCURRENCY', 64, 1, 1000),
@@ -172,8 +177,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: logLevel as AppConfig['logLevel'],
     llm: {
       providers: parseProviders(get('LLM_PROVIDERS')),
-      openai: { apiKey: get('OPENAI_API_KEY') ?? null, baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1')! },
-      anthropic: { apiKey: get('ANTHROPIC_API_KEY') ?? null, baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com')! },
+      openai: { apiKey: get('OPENAI_API_KEY') ?? null, baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1', 'http')! },
+      anthropic: { apiKey: get('ANTHROPIC_API_KEY') ?? null, baseUrl: url('ANTHROPIC_BASE_URL', 'https://api.anthropic.com', 'http')! },
       summaryDeadlineMs: int('LLM_SUMMARY_DEADLINE_MS', 3000, 0, 600000),
       tenantDailyTokenBudget: int('LLM_TENANT_DAILY_TOKEN_BUDGET', 200000, 0, 1_000_000_000),
       maxConcurrency: int('LLM_MAX_CONCURRENCY', 16, 1, 1000),
