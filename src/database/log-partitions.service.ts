@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from './db';
 import {
-  AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartitioned,
-  partitionDays, partitionsBefore, RunSql,
+  AHEAD_DAYS, createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartitioned,
+  partitionCountWarning, partitionDays, partitionsBefore, RunSql,
 } from './log-partitions';
 
 const HOUR_MS = 3_600_000;
@@ -54,7 +54,13 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       await run(`set local lock_timeout = '5s'`);
       await run(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
       const [{ now }] = (await run(`select now() as now`)) as Array<{ now: Date }>;
-      return createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionDays(this.config.retentionDays));
+      const created = await createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionDays(this.config.retentionDays));
+      for (const table of LOG_PARTITIONED_TABLES) {
+        const attached = (await listPartitions(run, table)).filter((p) => p.detach !== null).length;
+        const warning = partitionCountWarning(table, attached, this.config.retentionDays);
+        if (warning) this.logger.warn({ table, partitions: attached }, warning);
+      }
+      return created;
     });
     if (made.length > 0) this.logger.log({ partitions: made.length }, 'made log partitions');
     return made;

@@ -1,4 +1,4 @@
-import { partitionBounds, partitionDays, partitionName, utcDay } from './log-partitions';
+import { expectedPartitions, partitionBounds, partitionCountWarning, partitionDays, partitionName, utcDay } from './log-partitions';
 
 describe('log partitions', () => {
   it('span a day for a retention up to 30 days, and keep about 30 partitions for longer ones', () => {
@@ -12,5 +12,16 @@ describe('log partitions', () => {
     const { low, high } = partitionBounds('attempt_bodies', day, new Date('2026-12-04T00:00:00Z'));
     expect(low).toMatch(/^att_[0-9a-z]{10}$/);
     expect(low < high).toBe(true);
+  });
+
+  it('warn when a table holds more than twice the partitions its RETENTION_DAYS gives (processes set differently)', () => {
+    expect([1, 30, 90, 365].map(expectedPartitions)).toEqual([11, 40, 35, 31]);
+    // RETENTION_DAYS=30 everywhere: 30 days kept, yesterday, 7 ahead
+    expect(partitionCountWarning('event_payloads', 39, 30)).toBeNull();
+    // raised from 30 to 365: the daily ones of before stay until they expire, and are fewer than twice 31
+    expect(partitionCountWarning('event_payloads', 45, 365)).toBeNull();
+    // an API at the default beside workers at 365: a partition a day for a year
+    expect(partitionCountWarning('attempt_bodies', 373, 365)).toBe(
+      'attempt_bodies has 373 partitions where RETENTION_DAYS=365 gives about 31: set the same RETENTION_DAYS on every process (API and worker)');
   });
 });

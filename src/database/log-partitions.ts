@@ -41,6 +41,26 @@ export function partitionDays(retentionDays: number): number {
   return Math.max(1, Math.ceil(retentionDays / PARTITIONS_PER_RETENTION));
 }
 
+/**
+ * How many partitions a table should hold for `retentionDays`: the retained days, yesterday and
+ * AHEAD_DAYS ahead, in partitions of partitionDays(retentionDays), and one cut short at each end.
+ */
+export function expectedPartitions(retentionDays: number): number {
+  return Math.ceil((retentionDays + 1 + AHEAD_DAYS) / partitionDays(retentionDays)) + 2;
+}
+
+/**
+ * A warning when `table` holds more than twice the partitions `retentionDays` should give:
+ * processes with different RETENTION_DAYS make partitions of different spans (each makes the
+ * coming days' with its own), and one left at the default beside RETENTION_DAYS=365 makes one
+ * a day, ten times what every lookup by another row's column plans over and locks.
+ */
+export function partitionCountWarning(table: LogPartitioned, count: number, retentionDays: number): string | null {
+  const expected = expectedPartitions(retentionDays);
+  if (count <= 2 * expected) return null;
+  return `${table} has ${count} partitions where RETENTION_DAYS=${retentionDays} gives about ${expected}: set the same RETENTION_DAYS on every process (API and worker)`;
+}
+
 /** The statements run by these helpers: a pg client's or pool's query, or a migration's QueryRunner, adapted. */
 export type RunSql = (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
