@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { idAtOrAfter, newId } from '../../src/common/ids';
 import { createLogPartitions, listPartitions, LOG_PARTITIONS_DROP_LOCK, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
 import { Db } from '../../src/database/db';
@@ -75,5 +76,22 @@ describe('log partitions', () => {
       expect(held.some((p) => p.from.getTime() <= t && t < p.to.getTime())).toBe(true);
     }
     expect(await service.ensure()).toEqual([]);
+  });
+
+  it('ensure warns when a table holds far more partitions than its RETENTION_DAYS gives (a process set differently)', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const service = new LogPartitionsService(new Db(db.pool), { retentionDays: 365 } as AppConfig);
+      await service.ensure();
+      expect(warn).not.toHaveBeenCalled();
+      // a process at the default made a partition a day, as for RETENTION_DAYS=30
+      await createLogPartitions(run, day(20), day(99), 1);
+      await service.ensure();
+      const tables = warn.mock.calls.map(([meta]) => (meta as { table: string }).table);
+      expect(tables).toEqual(['event_payloads', 'attempt_bodies']);
+      expect(String(warn.mock.calls[0][1])).toMatch(/^event_payloads has \d+ partitions where RETENTION_DAYS=365 gives about 31: set the same RETENTION_DAYS on every process/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
