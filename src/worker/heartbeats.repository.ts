@@ -1,5 +1,4 @@
 import { Db } from '../database/db';
-import { LIVENESS_LOCK_NS } from './liveness-session';
 
 /** worker_heartbeats: one row per live worker process, with the graphile-worker ids it runs. */
 export class HeartbeatsRepository {
@@ -17,22 +16,13 @@ export class HeartbeatsRepository {
     await this.db.query(`delete from worker_heartbeats where process_id = $1`, [processId]);
   }
 
-  /**
-   * Deletes the rows of dead processes and returns their ids and worker ids. Dead: silent for
-   * longer than deadAfterMs, or, when `freeLockAfterMs` is given, silent for longer than that
-   * and with its liveness lock free (LivenessSession: its database session ended, as a killed
-   * process's does at once). The try-lock is transaction-scoped and so let go at once.
-   */
-  async takeDead(self: string, deadAfterMs: number, freeLockAfterMs: number | null): Promise<{ processIds: string[]; workerIds: string[] }> {
-    const rows = await this.db.query<{ process_id: string; worker_ids: string[] }>(
-      `delete from worker_heartbeats h
-        where h.process_id <> $1
-          and (h.last_seen < now() - $2::bigint * interval '1 millisecond'
-               or ($3::bigint is not null and h.last_seen < now() - $3::bigint * interval '1 millisecond'
-                   and pg_try_advisory_xact_lock($4, hashtext(h.process_id))))
-        returning h.process_id, h.worker_ids`,
-      [self, deadAfterMs, freeLockAfterMs, LIVENESS_LOCK_NS],
+  /** Deletes the rows of processes silent for longer than deadAfterMs; returns their worker ids. */
+  async takeDead(deadAfterMs: number): Promise<string[]> {
+    const rows = await this.db.query<{ worker_id: string }>(
+      `with dead as (delete from worker_heartbeats where last_seen < now() - $1::bigint * interval '1 millisecond' returning worker_ids)
+       select distinct unnest(worker_ids) as worker_id from dead`,
+      [deadAfterMs],
     );
-    return { processIds: rows.map((r) => r.process_id), workerIds: [...new Set(rows.flatMap((r) => r.worker_ids))] };
+    return [...new Set(rows.map((r) => r.worker_id))];
   }
 }
