@@ -516,7 +516,8 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
 
   // Both at once, with a retention run dropping a day of payloads and bodies, and the worker
   // killed (SIGKILL, no shutdown) while all of it goes on: its replacement takes over the dead
-  // one's jobs and endpoint leases (after WORKER_DEAD_AFTER), and nothing is lost. What was
+  // one's jobs and endpoint leases (once it finds the dead one's liveness lock free, or after
+  // WORKER_DEAD_AFTER), and nothing is lost. What was
   // done at the kill is recorded: the cancel and the drop are quick and may be through by then.
   const crashTenant = await admin<{ id: string }>('POST', '/v1/tenants', { name: 'bench crash' });
   const crashRecover = await admin<{ id: string }>('POST', `/v1/tenants/${crashTenant.id}/endpoints`, { url: `${receiverOrigin}/crashrec/x` });
@@ -540,7 +541,8 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   await children.crash(worker);
   const killedAt = Date.now();
   const atKill = { delivered: (await receiver.stats('crashrec')).unique, cancelled: await crashCancelledCount(), partitionsLeft: await crashPartitionsLeft() };
-  // The dead one's endpoint leases run out WORKER_DEAD_AFTER (default 60 s) after their last renewal.
+  // The replacement takes over once the dead one missed a beat and a half and its own liveness
+  // lock has held as long (WorkerHeartbeat), and at the latest after WORKER_DEAD_AFTER.
   const crashDeadAfterMs = serviceConfig.workerDeadAfterMs;
   worker = children.node('worker-2', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
   rss.setPid('worker', worker.proc.pid!);

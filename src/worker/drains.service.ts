@@ -97,6 +97,11 @@ export class DrainsService {
     }
   }
 
+  /** Heartbeat: the endpoints of processes found dead are woken elsewhere without waiting for their leases to run out. */
+  async reclaimLeasesOf(owners: string[]): Promise<number> {
+    return this.context.repository.reclaimLeasesOf(owners);
+  }
+
   /** Heartbeat: endpoints whose drain lease ran out belong to dead processes; wake them. */
   async reclaimExpired(): Promise<number> {
     return this.context.repository.reclaimExpiredLeases();

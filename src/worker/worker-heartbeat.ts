@@ -2,12 +2,20 @@ import { Logger } from '@nestjs/common';
 import { Db } from '../database/db';
 import { unlockWorkers } from '../queue/queue';
 import { HeartbeatsRepository } from './heartbeats.repository';
+import { LivenessSession } from './liveness-session';
 
 /**
  * Dead-worker recovery. graphile-worker leaves the jobs of a killed process locked for 4
- * hours; every live process beats here, and reclaims (force_unlock_workers) the jobs of
- * processes silent for longer than WORKER_DEAD_AFTER. Those jobs then run again elsewhere:
- * at least once. The drain leases of endpoints ride on the same beat (DrainsService).
+ * hours; every live process beats here, and reclaims (force_unlock_workers) the jobs of dead
+ * processes, and their endpoints' drain leases. Those jobs then run again elsewhere: at least
+ * once. The drain leases of endpoints are renewed on the same beat (DrainsService).
+ *
+ * A process is dead when it has been silent for longer than WORKER_DEAD_AFTER, or, sooner,
+ * when it has been silent for two and a half beats, held its liveness lock at its last beat,
+ * and no session holds that lock now (LivenessSession: a killed process's database session
+ * ends with it). HeartbeatsRepository.takeDead asks the server for all of it, and judges by
+ * locks only while the judge's own lock has held for as long (not after a restart or a
+ * failover, when every lock is free until each process beats again).
  */
 export class WorkerHeartbeat {
   private readonly logger = new Logger(WorkerHeartbeat.name);
@@ -16,14 +24,21 @@ export class WorkerHeartbeat {
   private beating: Promise<void> | null = null;
   private readonly heartbeats: HeartbeatsRepository;
 
+  private readonly intervalMs: number;
+
   constructor(
     private readonly db: Db,
     private readonly processId: string,
     private readonly deadAfterMs: number,
     /** Also on every beat: the drain leases of this process (renewed) and of dead ones (reclaimed). */
     private readonly onBeat: () => Promise<void> = async () => undefined,
+    /** This process's liveness lock; without one, only WORKER_DEAD_AFTER judges (this process and others). */
+    private readonly liveness: LivenessSession | null = null,
+    /** The processes found dead: their endpoints' drain leases go. */
+    private readonly onDead: (processIds: string[]) => Promise<void> = async () => undefined,
   ) {
     this.heartbeats = new HeartbeatsRepository(db);
+    this.intervalMs = Math.max(250, Math.min(10_000, Math.floor(deadAfterMs / 4)));
   }
 
   addWorkerId(id: string): void {
@@ -37,10 +52,9 @@ export class WorkerHeartbeat {
 
   async start(): Promise<void> {
     await this.beat();
-    const interval = Math.max(250, Math.min(10_000, Math.floor(this.deadAfterMs / 4)));
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = null));
-    }, interval);
+    }, this.intervalMs);
     this.timer.unref();
   }
 
@@ -48,10 +62,13 @@ export class WorkerHeartbeat {
     if (this.timer) clearInterval(this.timer);
     await this.beating;
     await this.heartbeats.remove(this.processId).catch(() => undefined);
+    await this.liveness?.close();
   }
 
   async beat(): Promise<void> {
     try {
+      // the row first (it says whether the lock is held now), the lock last: a slow
+      // reconnection of the liveness session never makes this process late
       await this.heartbeats.beat(this.processId, [...this.workerIds]);
       await this.onBeat();
       const reclaimed = await this.reclaimDead();
@@ -59,16 +76,19 @@ export class WorkerHeartbeat {
     } catch (error) {
       this.logger.warn({ err: error }, 'heartbeat failed');
     }
+    await this.liveness?.ensure();
   }
 
   /**
-   * Processes silent past WORKER_DEAD_AFTER are dead: their heartbeat rows go and the jobs
-   * their worker ids hold are unlocked (they run again elsewhere). Only heartbeat rows are
-   * read: graphile-worker's jobs table is never scanned for this.
+   * Dead processes' heartbeat rows go, the jobs their worker ids hold are unlocked (they run
+   * again elsewhere) and their endpoints' drain leases are let go. Only heartbeat rows are
+   * read: graphile-worker's jobs table is never scanned for this. Returns their worker ids.
    */
   async reclaimDead(): Promise<string[]> {
-    const ids = await this.heartbeats.takeDead(this.deadAfterMs);
-    await unlockWorkers(this.db.pool, ids);
-    return ids;
+    const lockedAfterMs = this.liveness ? Math.floor(this.intervalMs * 2.5) : null;
+    const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs, lockedAfterMs);
+    await unlockWorkers(this.db.pool, workerIds);
+    if (processIds.length > 0) await this.onDead(processIds);
+    return workerIds;
   }
 }

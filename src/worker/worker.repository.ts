@@ -244,6 +244,18 @@ export class WorkerRepository {
     return new Set(rows.map((r) => r.endpoint_id));
   }
 
+  /** The leases of processes found dead (WorkerHeartbeat): drop them and wake their endpoints. Returns how many. */
+  async reclaimLeasesOf(owners: string[]): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `with dead as (
+         delete from endpoint_drains where owner = any($1::text[]) returning endpoint_id
+       ), jobs as (
+         select ${addDrainJobsSql('(select endpoint_id, now() as run_at from dead)')} where exists (select 1 from dead)
+       )
+       select (select count(*) from dead)::int as n, (select count(*) from jobs)::int as jobs`, [owners]);
+    return rows[0]?.n ?? 0;
+  }
+
   /** Leases past their time belong to dead processes: drop them and wake their endpoints. Returns how many. */
   async reclaimExpiredLeases(): Promise<number> {
     const rows = await this.db.query<{ n: number }>(

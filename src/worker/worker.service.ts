@@ -14,6 +14,7 @@ import { DrainsService } from './drains.service';
 import { patchGraphileWorker } from './graphile-worker-patch';
 import { RetentionService } from './retention.service';
 import { WorkerHeartbeat } from './worker-heartbeat';
+import { LivenessSession } from './liveness-session';
 
 patchGraphileWorker();
 
@@ -78,6 +79,8 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.heartbeat = new WorkerHeartbeat(this.db, processId, this.config.workerDeadAfterMs, async () => {
       await this.drains.renewLeases();
       await this.drains.reclaimExpired();
+    }, new LivenessSession(this.databaseUrl, processId), async (dead) => {
+      await this.drains.reclaimLeasesOf(dead);
     });
     await this.heartbeat.start();
     // The first start happens here, so a process whose worker cannot start does not report ready.

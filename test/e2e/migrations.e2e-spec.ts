@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
+import { PayloadPartitions1764800000000 } from '../../migrations/1764800000000-payload-partitions';
 import { migrateWithLock } from '../../src/bootstrap';
 import { idAtOrAfter, newId } from '../../src/common/ids';
 import { Db } from '../../src/database/db';
@@ -49,7 +50,7 @@ describe('payload partitions on an existing database', () => {
   afterAll(() => adminQuery(`drop database if exists ${name} with (force)`));
 
   it('copies what is kept into day partitions and keeps what was expired expired', async () => {
-    const before = new DataSource({ type: 'postgres', url, migrations: ALL_MIGRATIONS.slice(0, -1), migrationsTableName: 'typeorm_migrations', logging: false });
+    const before = new DataSource({ type: 'postgres', url, migrations: ALL_MIGRATIONS.slice(0, ALL_MIGRATIONS.indexOf(PayloadPartitions1764800000000)), migrationsTableName: 'typeorm_migrations', logging: false });
     await before.initialize();
     await before.runMigrations({ transaction: 'each' });
     await before.destroy();

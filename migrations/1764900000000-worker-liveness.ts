@@ -1,0 +1,18 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Whether a worker held its liveness lock at its last beat (src/worker/liveness-session.ts):
+ * only a process that did is judged by its lock. Rows of processes of an older version keep
+ * false, and are judged by their silence alone, as before.
+ */
+export class WorkerLiveness1764900000000 implements MigrationInterface {
+  name = 'WorkerLiveness1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`alter table worker_heartbeats add column locked boolean not null default false`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`alter table worker_heartbeats drop column locked`);
+  }
+}

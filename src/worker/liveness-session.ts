@@ -1,0 +1,67 @@
+import { Client } from 'pg';
+import { POOL_SOCKET_OPTIONS } from '../database/db';
+
+/** Advisory lock namespace (the first key) of worker liveness; the second is livenessKeySql of the process id. */
+export const LIVENESS_LOCK_NS = 764_900_001;
+
+/** SQL: the second key of a process's liveness lock, non-negative (pg_locks shows it as objid). */
+export const livenessKeySql = (processIdExpr: string) => `(hashtext(${processIdExpr}) & 2147483647)`;
+
+/** SQL: `l` (pg_locks) is the granted liveness lock of the process `processIdExpr`. */
+export const livenessLockSql = (processIdExpr: string) =>
+  `l.locktype = 'advisory' and l.granted and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objsubid = 2 and l.objid = ${livenessKeySql(processIdExpr)}::oid`;
+
+/** A query on the liveness connection that takes longer (a half-open connection) counts as a lost session. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * A session-level advisory lock, held by a connection of its own for the life of a worker
+ * process. When the process dies (kill -9, the OOM killer, a container stopped), its kernel
+ * closes the socket, PostgreSQL ends the session at once and the lock is free: a live process
+ * can tell the death from a silence sooner than WORKER_DEAD_AFTER (WorkerHeartbeat). A host
+ * that vanishes without closing its sockets keeps the session, and so the lock, until the
+ * server notices; then only the heartbeat's age tells. Whether the lock is held is always
+ * asked of the server (pg_locks), never taken from what this object believes.
+ */
+export class LivenessSession {
+  private client: Client | null = null;
+
+  constructor(private readonly databaseUrl: string, private readonly processId: string) {}
+
+  /**
+   * Checks the session with a round trip and, when it is gone (a database restart, a cut idle
+   * connection, a failover) or never took the lock, takes it on a new connection. Never throws.
+   */
+  async ensure(): Promise<void> {
+    if (this.client) {
+      try {
+        await this.client.query('select 1');
+        return;
+      } catch {
+        await this.close();
+      }
+    }
+    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, ...POOL_SOCKET_OPTIONS });
+    client.on('error', () => {
+      if (this.client === client) this.client = null;
+      void client.end().catch(() => undefined);
+    });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>(
+        `select pg_try_advisory_lock($1, ${livenessKeySql('$2')}) as locked`, [LIVENESS_LOCK_NS, this.processId]);
+      // false: another session holds the key (an earlier session of ours the server has not
+      // ended yet, or a process whose id hashes alike); try again on the next beat
+      if (rows[0]?.locked) this.client = client;
+      else await client.end();
+    } catch {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,164 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { newId } from '../../src/common/ids';
+import { Db } from '../../src/database/db';
+import { HeartbeatsRepository } from '../../src/worker/heartbeats.repository';
+import { LIVENESS_LOCK_NS, LivenessSession } from '../../src/worker/liveness-session';
+import { WorkerHeartbeat } from '../../src/worker/worker-heartbeat';
+import { WorkerRepository } from '../../src/worker/worker.repository';
+import { ADMIN_TOKEN, getDelivery, startTestAppOn, type TestApp } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { TestReceiver } from '../support/receiver';
+import { waitFor } from '../support/wait';
+
+/**
+ * A killed worker is found dead by its free liveness lock (its database session ended with it)
+ * as soon as it has missed a beat and a half, not only after WORKER_DEAD_AFTER of silence.
+ */
+describe('worker liveness', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const repo = () => new HeartbeatsRepository(new Db(db.pool));
+  /** A process's row as its beat writes it (with `locked` as the server sees it), then made `agoMs` old. */
+  const beatAgo = async (processId: string, workerIds: string[], agoMs: number) => {
+    await repo().beat(processId, workerIds);
+    await db.pool.query(`update worker_heartbeats set last_seen = now() - $2::int * interval '1 millisecond' where process_id = $1`, [processId, agoMs]);
+  };
+  const rowOf = async (processId: string) => (await db.pool.query(`select locked from worker_heartbeats where process_id = $1`, [processId])).rows[0] as { locked: boolean } | undefined;
+
+  it('a process silent for two and a half beats is dead once no session holds its lock, alive while one does, and dead anyway after WORKER_DEAD_AFTER', async () => {
+    // WORKER_DEAD_AFTER 4 s: a beat a second, judged by locks after 2.5 s of silence
+    const dead: string[][] = [];
+    const checker = new WorkerHeartbeat(new Db(db.pool), 'checker', 4_000, async () => undefined, new LivenessSession(db.url, 'checker'), async (ids) => void dead.push(ids));
+    const victim = new LivenessSession(db.url, 'victim');
+    await victim.ensure();
+    await beatAgo('victim', ['worker-victim'], 3_000);
+    expect(await rowOf('victim')).toEqual({ locked: true });
+    await beatAgo('lockless', ['worker-lockless'], 3_000);
+    expect(await rowOf('lockless')).toEqual({ locked: false });
+    await checker.beat(); // its lock is taken at the end of its first beat
+    await victim.close();
+    // the checker's own session is new (as after a database restart, when every lock is free): it judges nobody by locks yet
+    expect(await checker.reclaimDead()).toEqual([]);
+    expect(await rowOf('victim')).toBeDefined();
+    await sleep(2_600);
+
+    // the victim's session ended (as a killed process's does): dead
+    await beatAgo('alive', ['worker-alive'], 3_000);
+    const alive = new LivenessSession(db.url, 'alive');
+    await alive.ensure();
+    await beatAgo('alive', ['worker-alive'], 3_000);
+    await beatAgo('lockless', ['worker-lockless'], 3_000);
+    await db.pool.query(`update worker_heartbeats set last_seen = now() - interval '3 seconds' where process_id = 'victim'`);
+    expect(await checker.reclaimDead()).toEqual(['worker-victim']);
+    expect(dead).toEqual([['victim']]);
+    // one whose session holds its lock is alive, though as silent; one that held no lock at its last beat is judged by silence only
+    expect(await rowOf('alive')).toEqual({ locked: true });
+    expect(await rowOf('lockless')).toEqual({ locked: false });
+
+    // silent past WORKER_DEAD_AFTER: dead, whatever its lock says
+    await db.pool.query(`update worker_heartbeats set last_seen = now() - interval '5 seconds' where process_id in ('alive', 'lockless')`);
+    expect((await checker.reclaimDead()).sort()).toEqual(['worker-alive', 'worker-lockless']);
+    await alive.close();
+    await checker.stop();
+  }, 30_000);
+
+  it('a liveness session that lost its connection takes its lock again on the next check', async () => {
+    const session = new LivenessSession(db.url, 'reconnecting');
+    await session.ensure();
+    const held = async () => (await db.pool.query(
+      `select l.pid from pg_locks l where l.locktype = 'advisory' and l.granted and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objid = (hashtext('reconnecting') & 2147483647)::oid`)).rows;
+    const [{ pid }] = await held();
+    await db.pool.query('select pg_terminate_backend($1)', [pid]);
+    await sleep(200);
+    expect(await held()).toEqual([]);
+    await session.ensure();
+    const again = await held();
+    expect(again).toHaveLength(1);
+    expect(again[0].pid).not.toBe(pid);
+    await session.close();
+    expect(await held()).toEqual([]);
+  });
+
+  it("a dead process's endpoint leases go at once, and its endpoints are woken", async () => {
+    const tenant = newId('ten');
+    const endpoint = newId('ep');
+    await db.pool.query(`insert into tenants (id, name) values ($1, 'leases')`, [tenant]);
+    await db.pool.query(`insert into endpoints (id, tenant_id, url, secret) values ($1, $2, 'http://127.0.0.1:9/', 'whsec_x')`, [endpoint, tenant]);
+    await db.pool.query(`insert into endpoint_drains (endpoint_id, owner, lease_until) values ($1, 'gone', now() + interval '1 minute')`, [endpoint]);
+    expect(await new WorkerRepository(new Db(db.pool)).reclaimLeasesOf(['gone', 'nobody'])).toBe(1);
+    expect((await db.pool.query(`select 1 from endpoint_drains where endpoint_id = $1`, [endpoint])).rowCount).toBe(0);
+    const { rows } = await db.pool.query(
+      `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id where t.identifier = 'drain'`);
+    expect(JSON.stringify(rows)).toContain(endpoint);
+  });
+});
+
+describe('a killed worker, with WORKER_DEAD_AFTER at its default of 60 s', () => {
+  let db: TestDatabase;
+  let child: ChildProcess | null = null;
+  let second: TestApp | null = null;
+  let receiver: TestReceiver;
+  const env = { ADMIN_TOKEN, ALLOW_PRIVATE_TARGETS: 'true', RETRY_SCHEDULE: '200ms', RETRY_JITTER: '0', DELIVERY_TIMEOUT_MS: '30000', WORKER_CONCURRENCY: '4', LOG_LEVEL: 'silent' };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await new TestReceiver().start();
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (second) await second.close();
+    else await db?.drop();
+    await receiver?.stop();
+  });
+
+  it('has its delivery taken over within seconds, not after a minute', async () => {
+    receiver.respondWith((_req, res, index) => {
+      if (index === 0) return; // the first request hangs: the process dies while it waits
+      res.writeHead(200).end('ok');
+    });
+    const proc = spawn(process.execPath, [join(__dirname, '../support/child-app.js')], {
+      env: { ...process.env, ...env, CHILD_DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let output = '';
+    proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      proc.stdout!.on('data', (c: Buffer) => {
+        output += c.toString();
+        const m = /READY (\d+)/.exec(output);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${output.slice(-2000)}`)));
+    });
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return res.json() as Promise<{ id: string }>;
+    };
+    const tenant = await call('POST', '/v1/tenants', { name: 'liveness' });
+    const endpoint = await call('POST', `/v1/tenants/${tenant.id}/endpoints`, { url: `${receiver.url}/liveness` });
+    const event = await call('POST', `/v1/tenants/${tenant.id}/events`, { type: 'liveness.test', data: { n: 1 } });
+    await waitFor(() => receiver.forPath('/liveness').length === 1, 15_000, 'the first, hanging request');
+    // the child, the only process, sends it and holds the endpoint's lease
+    const { rows: leases } = await db.pool.query(`select owner from endpoint_drains where endpoint_id = $1`, [endpoint.id]);
+    expect(leases).toHaveLength(1);
+    second = await startTestAppOn(db, env);
+    // the other process's lock has held for two and a half beats (10 s at the default), and the child beat with its lock held
+    await sleep(26_000);
+    expect((await db.pool.query(`select locked from worker_heartbeats where process_id = $1`, [leases[0].owner])).rows).toEqual([{ locked: true }]);
+    proc.kill('SIGKILL');
+    await new Promise((resolve) => proc.once('exit', resolve));
+    const killedAt = Date.now();
+    const [delivery] = (await second.request('GET', `/v1/tenants/${tenant.id}/deliveries?eventId=${event.id}`)).body.data;
+    await waitFor(async () => (await getDelivery(second!, tenant.id, delivery.id)).status === 'succeeded', 45_000, 'the delivery to succeed on the other process');
+    // two and a half beats after the child's last beat, plus one beat of the checker: at most 35 s at the default (WORKER_DEAD_AFTER alone: 50-70 s)
+    expect(Date.now() - killedAt).toBeLessThan(42_000);
+  }, 120_000);
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+});
