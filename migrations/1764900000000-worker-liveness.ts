@@ -1,18 +1,19 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Whether a worker held its liveness lock at its last beat (src/worker/liveness-session.ts):
- * only a process that did is judged by its lock. Rows of processes of an older version keep
- * false, and are judged by their silence alone, as before.
+ * Whether a worker held its liveness lock at its last beat (src/worker/liveness-session.ts),
+ * as the start time of the server it held it on: only a process that held it on the server
+ * running now is judged by its lock. Rows of processes of an older version keep null, and are
+ * judged by their silence alone, as before.
  */
 export class WorkerLiveness1764900000000 implements MigrationInterface {
   name = 'WorkerLiveness1764900000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`alter table worker_heartbeats add column locked boolean not null default false`);
+    await q.query(`alter table worker_heartbeats add column locked_on timestamptz`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`alter table worker_heartbeats drop column locked`);
+    await q.query(`alter table worker_heartbeats drop column locked_on`);
   }
 }

@@ -7,12 +7,17 @@ export const LIVENESS_LOCK_NS = 764_900_001;
 /** SQL: the second key of a process's liveness lock, non-negative (pg_locks shows it as objid). */
 export const livenessKeySql = (processIdExpr: string) => `(hashtext(${processIdExpr}) & 2147483647)`;
 
-/** SQL: `l` (pg_locks) is the granted liveness lock of the process `processIdExpr`. */
+/** SQL: `l` (pg_locks, which shows every database of the cluster) is the granted liveness lock of the process `processIdExpr` in this database. */
 export const livenessLockSql = (processIdExpr: string) =>
-  `l.locktype = 'advisory' and l.granted and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objsubid = 2 and l.objid = ${livenessKeySql(processIdExpr)}::oid`;
+  `l.locktype = 'advisory' and l.granted and l.database = (select oid from pg_database where datname = current_database())
+   and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objsubid = 2 and l.objid = ${livenessKeySql(processIdExpr)}::oid`;
 
-/** A query on the liveness connection that takes longer (a half-open connection) counts as a lost session. */
-const QUERY_TIMEOUT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * A check of the liveness connection that takes longer (a half-open connection) counts as a
+ * lost session. Long, so that a pause of this process (a long GC) does not drop its lock.
+ */
+const CHECK_TIMEOUT_MS = 30_000;
 
 /**
  * A session-level advisory lock, held by a connection of its own for the life of a worker
@@ -21,7 +26,9 @@ const QUERY_TIMEOUT_MS = 5_000;
  * can tell the death from a silence sooner than WORKER_DEAD_AFTER (WorkerHeartbeat). A host
  * that vanishes without closing its sockets keeps the session, and so the lock, until the
  * server notices; then only the heartbeat's age tells. Whether the lock is held is always
- * asked of the server (pg_locks), never taken from what this object believes.
+ * asked of the server (pg_locks), never taken from what this object believes. Behind a pooler
+ * in transaction mode the lock stays on a pooled server connection: never freed, so slow, not
+ * unsafe.
  */
 export class LivenessSession {
   private client: Client | null = null;
@@ -41,7 +48,7 @@ export class LivenessSession {
         await this.close();
       }
     }
-    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: QUERY_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, ...POOL_SOCKET_OPTIONS });
+    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS, ...POOL_SOCKET_OPTIONS });
     client.on('error', () => {
       if (this.client === client) this.client = null;
       void client.end().catch(() => undefined);

@@ -11,11 +11,9 @@ import { LivenessSession } from './liveness-session';
  * once. The drain leases of endpoints are renewed on the same beat (DrainsService).
  *
  * A process is dead when it has been silent for longer than WORKER_DEAD_AFTER, or, sooner,
- * when it has been silent for two and a half beats, held its liveness lock at its last beat,
- * and no session holds that lock now (LivenessSession: a killed process's database session
- * ends with it). HeartbeatsRepository.takeDead asks the server for all of it, and judges by
- * locks only while the judge's own lock has held for as long (not after a restart or a
- * failover, when every lock is free until each process beats again).
+ * when it has been silent for two and a half beats, held its liveness lock at its last beat on
+ * the server running now, and no session holds that lock now (LivenessSession: a killed
+ * process's database session ends with it). HeartbeatsRepository.takeDead asks the server.
  */
 export class WorkerHeartbeat {
   private readonly logger = new Logger(WorkerHeartbeat.name);
@@ -85,7 +83,7 @@ export class WorkerHeartbeat {
    * read: graphile-worker's jobs table is never scanned for this. Returns their worker ids.
    */
   async reclaimDead(): Promise<string[]> {
-    const lockedAfterMs = this.liveness ? Math.floor(this.intervalMs * 2.5) : null;
+    const lockedAfterMs = Math.floor(this.intervalMs * 2.5);
     const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs, lockedAfterMs);
     await unlockWorkers(this.db.pool, workerIds);
     if (processIds.length > 0) await this.onDead(processIds);

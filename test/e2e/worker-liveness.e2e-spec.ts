@@ -22,67 +22,56 @@ describe('worker liveness', () => {
   });
   afterAll(() => db?.drop());
 
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const repo = () => new HeartbeatsRepository(new Db(db.pool));
-  /** A process's row as its beat writes it (with `locked` as the server sees it), then made `agoMs` old. */
+  /** A process's row as its beat writes it (with `locked_on` as the server sees it), then made `agoMs` old. */
   const beatAgo = async (processId: string, workerIds: string[], agoMs: number) => {
     await repo().beat(processId, workerIds);
     await db.pool.query(`update worker_heartbeats set last_seen = now() - $2::int * interval '1 millisecond' where process_id = $1`, [processId, agoMs]);
   };
-  const rowOf = async (processId: string) => (await db.pool.query(`select locked from worker_heartbeats where process_id = $1`, [processId])).rows[0] as { locked: boolean } | undefined;
+  const lockedOn = async (processId: string) => (await db.pool.query(
+    `select locked_on = pg_postmaster_start_time() as here, locked_on is null as none from worker_heartbeats where process_id = $1`, [processId])).rows[0] as { here: boolean; none: boolean } | undefined;
+  const lockHolders = async (processId: string) => (await db.pool.query(
+    `select l.pid from pg_locks l where l.locktype = 'advisory' and l.granted and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objid = (hashtext($1) & 2147483647)::oid`, [processId])).rows as Array<{ pid: number }>;
 
-  it('a process silent for two and a half beats is dead once no session holds its lock, alive while one does, and dead anyway after WORKER_DEAD_AFTER', async () => {
-    // WORKER_DEAD_AFTER 4 s: a beat a second, judged by locks after 2.5 s of silence
+  it('a process silent for two and a half beats is dead once no session holds the lock it held on this server, and any process after WORKER_DEAD_AFTER', async () => {
+    // WORKER_DEAD_AFTER 20 s: a beat every 5 s, judged by locks after 12.5 s of silence
     const dead: string[][] = [];
-    const checker = new WorkerHeartbeat(new Db(db.pool), 'checker', 4_000, async () => undefined, new LivenessSession(db.url, 'checker'), async (ids) => void dead.push(ids));
-    const victim = new LivenessSession(db.url, 'victim');
-    await victim.ensure();
-    await beatAgo('victim', ['worker-victim'], 3_000);
-    expect(await rowOf('victim')).toEqual({ locked: true });
-    await beatAgo('lockless', ['worker-lockless'], 3_000);
-    expect(await rowOf('lockless')).toEqual({ locked: false });
-    await checker.beat(); // its lock is taken at the end of its first beat
-    await victim.close();
-    // the checker's own session is new (as after a database restart, when every lock is free): it judges nobody by locks yet
-    expect(await checker.reclaimDead()).toEqual([]);
-    expect(await rowOf('victim')).toBeDefined();
-    await sleep(2_600);
+    const checker = new WorkerHeartbeat(new Db(db.pool), 'checker', 20_000, async () => undefined, new LivenessSession(db.url, 'checker'), async (ids) => void dead.push(ids));
+    const sessions = Object.fromEntries(['victim', 'alive', 'restarted'].map((id) => [id, new LivenessSession(db.url, id)]));
+    for (const session of Object.values(sessions)) await session.ensure();
+    for (const id of ['victim', 'alive', 'restarted', 'lockless']) await beatAgo(id, [`worker-${id}`], 13_000);
+    expect(await lockedOn('victim')).toEqual({ here: true, none: false });
+    expect(await lockedOn('lockless')).toEqual({ here: null, none: true });
+    // 'restarted' held its lock on a server that has restarted since (every lock is free after a restart)
+    await db.pool.query(`update worker_heartbeats set locked_on = locked_on - interval '1 hour' where process_id = 'restarted'`);
+    await sessions.restarted.close();
+    // the victim's session ends, as a killed process's does
+    await sessions.victim.close();
+    await waitFor(async () => (await lockHolders('victim')).length === 0, 5_000, "the victim's lock to go");
 
-    // the victim's session ended (as a killed process's does): dead
-    await beatAgo('alive', ['worker-alive'], 3_000);
-    const alive = new LivenessSession(db.url, 'alive');
-    await alive.ensure();
-    await beatAgo('alive', ['worker-alive'], 3_000);
-    await beatAgo('lockless', ['worker-lockless'], 3_000);
-    await db.pool.query(`update worker_heartbeats set last_seen = now() - interval '3 seconds' where process_id = 'victim'`);
     expect(await checker.reclaimDead()).toEqual(['worker-victim']);
     expect(dead).toEqual([['victim']]);
-    // one whose session holds its lock is alive, though as silent; one that held no lock at its last beat is judged by silence only
-    expect(await rowOf('alive')).toEqual({ locked: true });
-    expect(await rowOf('lockless')).toEqual({ locked: false });
+    for (const id of ['alive', 'restarted', 'lockless']) expect({ id, row: await lockedOn(id) !== undefined }).toEqual({ id, row: true });
 
     // silent past WORKER_DEAD_AFTER: dead, whatever its lock says
-    await db.pool.query(`update worker_heartbeats set last_seen = now() - interval '5 seconds' where process_id in ('alive', 'lockless')`);
-    expect((await checker.reclaimDead()).sort()).toEqual(['worker-alive', 'worker-lockless']);
-    await alive.close();
+    await db.pool.query(`update worker_heartbeats set last_seen = now() - interval '21 seconds' where process_id in ('alive', 'restarted', 'lockless')`);
+    expect((await checker.reclaimDead()).sort()).toEqual(['worker-alive', 'worker-lockless', 'worker-restarted']);
+    await sessions.alive.close();
     await checker.stop();
   }, 30_000);
 
   it('a liveness session that lost its connection takes its lock again on the next check', async () => {
     const session = new LivenessSession(db.url, 'reconnecting');
     await session.ensure();
-    const held = async () => (await db.pool.query(
-      `select l.pid from pg_locks l where l.locktype = 'advisory' and l.granted and l.classid = ${LIVENESS_LOCK_NS}::oid and l.objid = (hashtext('reconnecting') & 2147483647)::oid`)).rows;
-    const [{ pid }] = await held();
+    const [{ pid }] = await lockHolders('reconnecting');
     await db.pool.query('select pg_terminate_backend($1)', [pid]);
-    await sleep(200);
-    expect(await held()).toEqual([]);
+    await waitFor(async () => (await lockHolders('reconnecting')).length === 0, 5_000, 'the lock to go with its session');
     await session.ensure();
-    const again = await held();
+    const again = await lockHolders('reconnecting');
     expect(again).toHaveLength(1);
     expect(again[0].pid).not.toBe(pid);
     await session.close();
-    expect(await held()).toEqual([]);
+    await waitFor(async () => (await lockHolders('reconnecting')).length === 0, 5_000, 'the lock to go at close');
   });
 
   it("a dead process's endpoint leases go at once, and its endpoints are woken", async () => {
@@ -148,15 +137,15 @@ describe('a killed worker, with WORKER_DEAD_AFTER at its default of 60 s', () =>
     const { rows: leases } = await db.pool.query(`select owner from endpoint_drains where endpoint_id = $1`, [endpoint.id]);
     expect(leases).toHaveLength(1);
     second = await startTestAppOn(db, env);
-    // the other process's lock has held for two and a half beats (10 s at the default), and the child beat with its lock held
-    await sleep(26_000);
-    expect((await db.pool.query(`select locked from worker_heartbeats where process_id = $1`, [leases[0].owner])).rows).toEqual([{ locked: true }]);
+    // the child beats with its lock held (its first beat comes before its lock)
+    await sleep(11_000);
+    expect((await db.pool.query(`select locked_on = pg_postmaster_start_time() as here from worker_heartbeats where process_id = $1`, [leases[0].owner])).rows).toEqual([{ here: true }]);
     proc.kill('SIGKILL');
     await new Promise((resolve) => proc.once('exit', resolve));
     const killedAt = Date.now();
     const [delivery] = (await second.request('GET', `/v1/tenants/${tenant.id}/deliveries?eventId=${event.id}`)).body.data;
     await waitFor(async () => (await getDelivery(second!, tenant.id, delivery.id)).status === 'succeeded', 45_000, 'the delivery to succeed on the other process');
-    // two and a half beats after the child's last beat, plus one beat of the checker: at most 35 s at the default (WORKER_DEAD_AFTER alone: 50-70 s)
+    // two and a half beats after the child's last beat, plus one beat of the other process: at most 35 s at the default (WORKER_DEAD_AFTER alone: 50-70 s)
     expect(Date.now() - killedAt).toBeLessThan(42_000);
   }, 120_000);
 
