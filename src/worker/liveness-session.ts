@@ -32,6 +32,8 @@ const CHECK_TIMEOUT_MS = 30_000;
  */
 export class LivenessSession {
   private client: Client | null = null;
+  /** Called when a session holding the lock is lost (WorkerHeartbeat clears its row's locked_on at once). */
+  onLost: () => void = () => undefined;
 
   constructor(private readonly databaseUrl: string, private readonly processId: string) {}
 
@@ -45,16 +47,24 @@ export class LivenessSession {
         await this.client.query('select 1');
         return;
       } catch {
+        this.onLost();
         await this.close();
       }
     }
-    const client = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS, ...POOL_SOCKET_OPTIONS });
+    const client = new Client({
+      connectionString: this.databaseUrl, application_name: 'webhooks worker liveness',
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: CHECK_TIMEOUT_MS, ...POOL_SOCKET_OPTIONS,
+    });
     client.on('error', () => {
-      if (this.client === client) this.client = null;
+      if (this.client !== client) return;
+      this.client = null;
+      this.onLost();
       void client.end().catch(() => undefined);
     });
     try {
       await client.connect();
+      // an idle-session timeout of the server would end this idle session, and free the lock of a live process
+      await client.query(`select set_config('idle_session_timeout', '0', false)`).catch(() => undefined); // PostgreSQL 14+
       const { rows } = await client.query<{ locked: boolean }>(
         `select pg_try_advisory_lock($1, ${livenessKeySql('$2')}) as locked`, [LIVENESS_LOCK_NS, this.processId]);
       // false: another session holds the key (an earlier session of ours the server has not

@@ -11,7 +11,7 @@ import { LivenessSession } from './liveness-session';
  * once. The drain leases of endpoints are renewed on the same beat (DrainsService).
  *
  * A process is dead when it has been silent for longer than WORKER_DEAD_AFTER, or, sooner,
- * when it has been silent for two and a half beats, held its liveness lock at its last beat on
+ * when it has been silent for two and a half of its beats, held its liveness lock at its last beat on
  * the server running now, and no session holds that lock now (LivenessSession: a killed
  * process's database session ends with it). HeartbeatsRepository.takeDead asks the server.
  */
@@ -23,6 +23,8 @@ export class WorkerHeartbeat {
   private readonly heartbeats: HeartbeatsRepository;
 
   private readonly intervalMs: number;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private ensuring: Promise<void> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -37,6 +39,7 @@ export class WorkerHeartbeat {
   ) {
     this.heartbeats = new HeartbeatsRepository(db);
     this.intervalMs = Math.max(250, Math.min(10_000, Math.floor(deadAfterMs / 4)));
+    if (liveness) liveness.onLost = () => void this.heartbeats.clearLocked(processId).catch(() => undefined);
   }
 
   addWorkerId(id: string): void {
@@ -53,28 +56,36 @@ export class WorkerHeartbeat {
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = null));
     }, this.intervalMs);
+    // the liveness session on a loop of its own: a slow reconnection never makes a beat late
+    if (this.liveness) {
+      const liveness = this.liveness;
+      await liveness.ensure();
+      this.livenessTimer = setInterval(() => {
+        this.ensuring ??= liveness.ensure().finally(() => (this.ensuring = null));
+      }, this.intervalMs);
+      this.livenessTimer.unref();
+    }
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
     await this.beating;
     await this.heartbeats.remove(this.processId).catch(() => undefined);
+    await this.ensuring;
     await this.liveness?.close();
   }
 
   async beat(): Promise<void> {
     try {
-      // the row first (it says whether the lock is held now), the lock last: a slow
-      // reconnection of the liveness session never makes this process late
-      await this.heartbeats.beat(this.processId, [...this.workerIds]);
+      await this.heartbeats.beat(this.processId, [...this.workerIds], this.intervalMs);
       await this.onBeat();
       const reclaimed = await this.reclaimDead();
       if (reclaimed.length > 0) this.logger.warn({ workerIds: reclaimed.length }, 'unlocked the jobs of dead workers');
     } catch (error) {
       this.logger.warn({ err: error }, 'heartbeat failed');
     }
-    await this.liveness?.ensure();
   }
 
   /**
@@ -83,8 +94,7 @@ export class WorkerHeartbeat {
    * read: graphile-worker's jobs table is never scanned for this. Returns their worker ids.
    */
   async reclaimDead(): Promise<string[]> {
-    const lockedAfterMs = Math.floor(this.intervalMs * 2.5);
-    const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs, lockedAfterMs);
+    const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs, true);
     await unlockWorkers(this.db.pool, workerIds);
     if (processIds.length > 0) await this.onDead(processIds);
     return workerIds;

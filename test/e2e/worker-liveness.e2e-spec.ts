@@ -25,7 +25,7 @@ describe('worker liveness', () => {
   const repo = () => new HeartbeatsRepository(new Db(db.pool));
   /** A process's row as its beat writes it (with `locked_on` as the server sees it), then made `agoMs` old. */
   const beatAgo = async (processId: string, workerIds: string[], agoMs: number) => {
-    await repo().beat(processId, workerIds);
+    await repo().beat(processId, workerIds, 5_000); // a beat every 5 s: judged by locks after 12.5 s of silence
     await db.pool.query(`update worker_heartbeats set last_seen = now() - $2::int * interval '1 millisecond' where process_id = $1`, [processId, agoMs]);
   };
   const lockedOn = async (processId: string) => (await db.pool.query(
@@ -60,18 +60,33 @@ describe('worker liveness', () => {
     await checker.stop();
   }, 30_000);
 
-  it('a liveness session that lost its connection takes its lock again on the next check', async () => {
+  it('a liveness session that lost its connection says so at once, and takes its lock again on the next check', async () => {
     const session = new LivenessSession(db.url, 'reconnecting');
+    let lost = 0;
+    session.onLost = () => void lost++;
     await session.ensure();
     const [{ pid }] = await lockHolders('reconnecting');
     await db.pool.query('select pg_terminate_backend($1)', [pid]);
     await waitFor(async () => (await lockHolders('reconnecting')).length === 0, 5_000, 'the lock to go with its session');
+    // told at once (WorkerHeartbeat then clears its row's locked_on: judged by silence only until it holds the lock again)
+    await waitFor(() => lost === 1, 5_000, 'the loss to be told');
     await session.ensure();
     const again = await lockHolders('reconnecting');
     expect(again).toHaveLength(1);
     expect(again[0].pid).not.toBe(pid);
     await session.close();
     await waitFor(async () => (await lockHolders('reconnecting')).length === 0, 5_000, 'the lock to go at close');
+  });
+
+  it("a process's row says its lock is not held as soon as its liveness session is lost", async () => {
+    const beating = new WorkerHeartbeat(new Db(db.pool), 'losing', 60_000, async () => undefined, new LivenessSession(db.url, 'losing'));
+    await beating.start(); // beats, then takes its lock
+    await beating.beat();
+    expect(await lockedOn('losing')).toEqual({ here: true, none: false });
+    const [{ pid }] = await lockHolders('losing');
+    await db.pool.query('select pg_terminate_backend($1)', [pid]);
+    await waitFor(async () => (await lockedOn('losing'))?.none === true, 5_000, 'locked_on to be cleared');
+    await beating.stop();
   });
 
   it("a dead process's endpoint leases go at once, and its endpoints are woken", async () => {
