@@ -541,8 +541,8 @@ async function benchmark(options: Options, cleanup: Cleanup): Promise<void> {
   await children.crash(worker);
   const killedAt = Date.now();
   const atKill = { delivered: (await receiver.stats('crashrec')).unique, cancelled: await crashCancelledCount(), partitionsLeft: await crashPartitionsLeft() };
-  // The replacement takes over once the dead one missed a beat and a half and its own liveness
-  // lock has held as long (WorkerHeartbeat), and at the latest after WORKER_DEAD_AFTER.
+  // The replacement takes over once the dead one has been silent for two and a half of its beats
+  // with its liveness lock free (WorkerHeartbeat), and at the latest after WORKER_DEAD_AFTER.
   const crashDeadAfterMs = serviceConfig.workerDeadAfterMs;
   worker = children.node('worker-2', join(DIST, 'src', 'main.js'), ['worker'], serviceEnv(), { nodeArgs: nodeArgs('worker') });
   rss.setPid('worker', worker.proc.pid!);
