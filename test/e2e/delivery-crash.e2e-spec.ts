@@ -1,6 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { ADMIN_TOKEN, getDelivery, startTestAppOn, TestApp } from '../support/app';
+import { startChildApp } from '../support/child-app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -38,24 +38,7 @@ describe('crash safety', () => {
     await receiver?.stop();
   });
 
-  /** The real app in a child process, to be killed without any shutdown. */
-  async function startChild(): Promise<{ process: ChildProcess; baseUrl: string }> {
-    const proc = spawn(process.execPath, [join(__dirname, '../support/child-app.js')], {
-      env: { ...process.env, ...env, CHILD_DATABASE_URL: db.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-      proc.stdout!.on('data', (c: Buffer) => {
-        output += c.toString();
-        const m = /READY (\d+)/.exec(output);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${output.slice(-2000)}`)));
-    });
-    return { process: proc, baseUrl: `http://127.0.0.1:${port}` };
-  }
+  const startChild = () => startChildApp(db.url, env);
 
   async function call(baseUrl: string, method: string, path: string, body?: unknown): Promise<any> {
     const res = await fetch(baseUrl + path, {

@@ -1,5 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 import { newId } from '../../src/common/ids';
 import { Db } from '../../src/database/db';
 import { HeartbeatsRepository } from '../../src/worker/heartbeats.repository';
@@ -7,6 +6,7 @@ import { LIVENESS_LOCK_NS, LivenessSession } from '../../src/worker/liveness-ses
 import { WorkerHeartbeat } from '../../src/worker/worker-heartbeat';
 import { WorkerRepository } from '../../src/worker/worker.repository';
 import { ADMIN_TOKEN, getDelivery, startTestAppOn, type TestApp } from '../support/app';
+import { startChildApp } from '../support/child-app-process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TestReceiver } from '../support/receiver';
 import { waitFor } from '../support/wait';
@@ -126,20 +126,10 @@ describe('a killed worker, with WORKER_DEAD_AFTER at its default of 60 s', () =>
       if (index === 0) return; // the first request hangs: the process dies while it waits
       res.writeHead(200).end('ok');
     });
-    const proc = spawn(process.execPath, [join(__dirname, '../support/child-app.js')], {
-      env: { ...process.env, ...env, CHILD_DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const started = await startChildApp(db.url, env);
+    const proc = started.process;
     child = proc;
-    let output = '';
-    proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-      proc.stdout!.on('data', (c: Buffer) => {
-        output += c.toString();
-        const m = /READY (\d+)/.exec(output);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${output.slice(-2000)}`)));
-    });
+    const port = Number(new URL(started.baseUrl).port);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return res.json() as Promise<{ id: string }>;
