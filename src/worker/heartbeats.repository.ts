@@ -1,6 +1,10 @@
 import { Db } from '../database/db';
 import { livenessLockSql } from './liveness-session';
 
+/** SQL: the server's start time when another session holds the liveness lock of the process $1, else null. */
+const LOCKED_ON = `case when exists (select 1 from pg_locks l where ${livenessLockSql('$1')} and l.pid <> pg_backend_pid())
+                        then pg_postmaster_start_time() end`;
+
 /** worker_heartbeats: one row per live worker process, with the graphile-worker ids it runs. */
 export class HeartbeatsRepository {
   constructor(private readonly db: Db) {}
@@ -14,10 +18,11 @@ export class HeartbeatsRepository {
   async beat(processId: string, workerIds: string[], beatMs: number): Promise<void> {
     await this.db.query(
       `insert into worker_heartbeats (process_id, worker_ids, last_seen, beat_ms, locked_on)
-       values ($1, $2, now(), $3, case when exists (select 1 from pg_locks l where ${livenessLockSql('$1')} and l.pid <> pg_backend_pid())
-                                       then pg_postmaster_start_time() end)
+       values ($1, $2, now(), $3, ${LOCKED_ON})
        on conflict (process_id) do update
-         set worker_ids = excluded.worker_ids, last_seen = now(), beat_ms = excluded.beat_ms, locked_on = excluded.locked_on`,
+         set worker_ids = excluded.worker_ids, last_seen = now(), beat_ms = excluded.beat_ms,
+             -- asked again under the row's lock: a clearLocked committed meanwhile is not written over
+             locked_on = ${LOCKED_ON}`,
       [processId, workerIds, beatMs],
     );
   }

@@ -26,9 +26,10 @@ const CHECK_TIMEOUT_MS = 30_000;
  * can tell the death from a silence sooner than WORKER_DEAD_AFTER (WorkerHeartbeat). A host
  * that vanishes without closing its sockets keeps the session, and so the lock, until the
  * server notices; then only the heartbeat's age tells. Whether the lock is held is always
- * asked of the server (pg_locks), never taken from what this object believes. Behind a pooler
- * in transaction mode the lock stays on a pooled server connection: never freed, so slow, not
- * unsafe.
+ * asked of the server (pg_locks), never taken from what this object believes. Behind a pooler,
+ * use session mode: in transaction mode the lock lands on a pooled server connection, and a
+ * pooler that closes server connections (PgBouncer's server_idle_timeout, server_lifetime)
+ * frees it; each check finds that and takes it again.
  */
 export class LivenessSession {
   private client: Client | null = null;
@@ -44,12 +45,16 @@ export class LivenessSession {
   async ensure(): Promise<void> {
     if (this.client) {
       try {
-        await this.client.query('select 1');
-        return;
+        // the session must still be the one holding the lock (a pooler may have closed the server
+        // connection behind it, freeing the lock while this client stays connected)
+        const { rows } = await this.client.query<{ held: boolean }>(
+          `select exists (select 1 from pg_locks l where ${livenessLockSql('$1')} and l.pid = pg_backend_pid()) as held`, [this.processId]);
+        if (rows[0]?.held) return;
       } catch {
-        this.onLost();
-        await this.close();
+        // gone: taken again below
       }
+      this.onLost();
+      await this.close();
     }
     const client = new Client({
       connectionString: this.databaseUrl, application_name: 'webhooks worker liveness',

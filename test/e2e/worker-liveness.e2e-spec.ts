@@ -78,6 +78,23 @@ describe('worker liveness', () => {
     await waitFor(async () => (await lockHolders('reconnecting')).length === 0, 5_000, 'the lock to go at close');
   });
 
+  it('a liveness session whose lock was let go while its connection stayed (a pooler recycling it) takes it again', async () => {
+    const session = new LivenessSession(db.url, 'recycled');
+    let lost = 0;
+    session.onLost = () => void lost++;
+    await session.ensure();
+    const [{ pid }] = await lockHolders('recycled');
+    // what a pooler closing the server connection behind this client amounts to: the lock is gone, the client is not
+    await (session as unknown as { client: { query(sql: string): Promise<unknown> } }).client.query('select pg_advisory_unlock_all()');
+    expect(await lockHolders('recycled')).toEqual([]);
+    await session.ensure();
+    expect(lost).toBe(1);
+    const again = await lockHolders('recycled');
+    expect(again).toHaveLength(1);
+    expect(again[0].pid).not.toBe(pid);
+    await session.close();
+  });
+
   it("a process's row says its lock is not held as soon as its liveness session is lost", async () => {
     const beating = new WorkerHeartbeat(new Db(db.pool), 'losing', 60_000, async () => undefined, new LivenessSession(db.url, 'losing'));
     await beating.start(); // beats, then takes its lock
