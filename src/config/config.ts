@@ -148,7 +148,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('PORTAL_FRAME_ANCESTORS', `expected CSP sources separated by spaces, such as "'self' https://app.example.com", got "${frameAncestors}"`);
   }
   const publicUrl = url('PUBLIC_URL', null, 'http');
-  if (publicUrl !== null && !/^https?:/.test(publicUrl)) throw new ConfigError('PUBLIC_URL', 'expected an http or https URL');
 
   const adminToken = get('ADMIN_TOKEN') ?? null;
   if (adminToken !== null && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

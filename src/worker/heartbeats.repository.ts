@@ -38,22 +38,22 @@ export class HeartbeatsRepository {
 
   /**
    * Deletes the rows of dead processes other than `self` and returns their ids and worker ids.
-   * Dead: silent for longer than `deadAfterMs`; or, when `byLocks`, silent for two and a half
+   * Dead: silent for longer than `deadAfterMs`; or silent for two and a half
    * of its own beats, having held its liveness lock on this very server at its last beat, and
    * no session holding it now (its session ended: the process died). After a restart or a
    * failover every lock is free, but every row's `locked_on` names another server start until
    * its process beats again. Nothing is locked here: pg_locks is only read.
    */
-  async takeDead(self: string, deadAfterMs: number, byLocks: boolean): Promise<{ processIds: string[]; workerIds: string[] }> {
+  async takeDead(self: string, deadAfterMs: number): Promise<{ processIds: string[]; workerIds: string[] }> {
     const rows = await this.db.query<{ process_id: string; worker_ids: string[] }>(
       `delete from worker_heartbeats h
         where h.process_id <> $1
           and (h.last_seen < now() - $2::bigint * interval '1 millisecond'
-               or ($3 and h.locked_on = pg_postmaster_start_time() and h.beat_ms > 0
+               or (h.locked_on = pg_postmaster_start_time() and h.beat_ms > 0
                    and h.last_seen < now() - h.beat_ms * 2.5 * interval '1 millisecond'
                    and not exists (select 1 from pg_locks l where ${livenessLockSql('h.process_id')})))
         returning h.process_id, h.worker_ids`,
-      [self, deadAfterMs, byLocks],
+      [self, deadAfterMs],
     );
     return { processIds: rows.map((r) => r.process_id), workerIds: [...new Set(rows.flatMap((r) => r.worker_ids))] };
   }

@@ -32,7 +32,7 @@ export class WorkerHeartbeat {
     private readonly deadAfterMs: number,
     /** Also on every beat: the drain leases of this process (renewed) and of dead ones (reclaimed). */
     private readonly onBeat: () => Promise<void> = async () => undefined,
-    /** This process's liveness lock; without one, only WORKER_DEAD_AFTER judges (this process and others). */
+    /** This process's liveness lock; without one, others judge this process by its silence only. */
     private readonly liveness: LivenessSession | null = null,
     /** The processes found dead: their endpoints' drain leases go. */
     private readonly onDead: (processIds: string[]) => Promise<void> = async () => undefined,
@@ -94,7 +94,7 @@ export class WorkerHeartbeat {
    * read: graphile-worker's jobs table is never scanned for this. Returns their worker ids.
    */
   async reclaimDead(): Promise<string[]> {
-    const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs, true);
+    const { processIds, workerIds } = await this.heartbeats.takeDead(this.processId, this.deadAfterMs);
     await unlockWorkers(this.db.pool, workerIds);
     if (processIds.length > 0) await this.onDead(processIds);
     return workerIds;

@@ -246,25 +246,23 @@ export class WorkerRepository {
 
   /** The leases of processes found dead (WorkerHeartbeat): drop them and wake their endpoints. Returns how many. */
   async reclaimLeasesOf(owners: string[]): Promise<number> {
-    const rows = await this.db.query<{ n: number }>(
-      `with dead as (
-         delete from endpoint_drains where owner = any($1::text[]) returning endpoint_id
-       ), jobs as (
-         select ${addDrainJobsSql('(select endpoint_id, now() as run_at from dead)')} where exists (select 1 from dead)
-       )
-       select (select count(*) from dead)::int as n, (select count(*) from jobs)::int as jobs`, [owners]);
-    return rows[0]?.n ?? 0;
+    return this.dropLeasesWhere('owner = any($1::text[])', [owners]);
   }
 
   /** Leases past their time belong to dead processes: drop them and wake their endpoints. Returns how many. */
   async reclaimExpiredLeases(): Promise<number> {
+    return this.dropLeasesWhere('lease_until < now()', []);
+  }
+
+  /** Deletes the leases `condition` picks and queues a drain job for each of their endpoints. */
+  private async dropLeasesWhere(condition: string, params: unknown[]): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
       `with dead as (
-         delete from endpoint_drains where lease_until < now() returning endpoint_id
+         delete from endpoint_drains where ${condition} returning endpoint_id
        ), jobs as (
          select ${addDrainJobsSql('(select endpoint_id, now() as run_at from dead)')} where exists (select 1 from dead)
        )
-       select (select count(*) from dead)::int as n, (select count(*) from jobs)::int as jobs`);
+       select (select count(*) from dead)::int as n, (select count(*) from jobs)::int as jobs`, params);
     return rows[0]?.n ?? 0;
   }
 
