@@ -1,8 +1,13 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { idTime } from '../src/common/ids';
-import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONED, LOG_PARTITIONS_LOCK, partitionBounds, partitionDays, RunSql, utcDay } from '../src/database/log-partitions';
+import { AHEAD_DAYS, createLogPartitions, LOG_PARTITIONS_LOCK, partitionBounds, partitionDays, RunSql, spansOf, utcDay } from '../src/database/log-partitions';
 
 const DAY_MS = 86_400_000;
+/** The tables as this migration made them (src/database/log-partitions.ts partitions more since). */
+const TABLES = {
+  event_payloads: { key: 'event_id', columns: 'event_id text not null, data json not null' },
+  attempt_bodies: { key: 'attempt_id', columns: 'attempt_id text not null, body text not null' },
+} as const;
 
 /**
  * What retention deletes moves out of the log rows into tables partitioned by day on the id
@@ -26,7 +31,7 @@ export class PayloadPartitions1764800000000 implements MigrationInterface {
     // Writes wait until this commits (reads go on): a row written meanwhile by a process of the
     // older version would otherwise have its payload dropped with the column.
     await q.query(`lock table events, attempts in share row exclusive mode`);
-    for (const [table, { key, columns }] of Object.entries(LOG_PARTITIONED)) {
+    for (const [table, { key, columns }] of Object.entries(TABLES)) {
       await q.query(`create table ${table} (${columns}, primary key (${key})) partition by range (${key})`);
     }
     await q.query(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
@@ -41,7 +46,7 @@ export class PayloadPartitions1764800000000 implements MigrationInterface {
     const candidates = [oldest_row, idTime(oldest_event ?? ''), idTime(oldest_attempt ?? ''), new Date(now.getTime() - DAY_MS)]
       .filter((t): t is Date => t instanceof Date && t.getTime() < now.getTime());
     const from = new Date(Math.min(...candidates.map((t) => t.getTime())));
-    await createLogPartitions(run, from, through, partitionDays(Math.ceil((now.getTime() - from.getTime()) / DAY_MS)));
+    await createLogPartitions(run, from, through, spansOf(['event_payloads', 'attempt_bodies'], partitionDays(Math.ceil((now.getTime() - from.getTime()) / DAY_MS))));
     // A row whose id holds no time in that range (not one the service made) cannot be placed:
     // its payload is left behind, and it reads as expired.
     const { low: eventLow, high: eventHigh } = partitionBounds('event_payloads', utcDay(from), new Date(utcDay(through).getTime() + DAY_MS));
@@ -64,6 +69,6 @@ export class PayloadPartitions1764800000000 implements MigrationInterface {
     await q.query(`update attempts a set response_body = b.body from attempt_bodies b where b.attempt_id = a.id`);
     await q.query(`update attempts set expired_at = now() where id < coalesce((select expired_before from retention_marks where name = 'attempts'), '')`);
     await q.query(`insert into retention_marks (name, expired_before) select 'events', coalesce(max(id), '') from events where data is null on conflict do nothing`);
-    for (const table of Object.keys(LOG_PARTITIONED)) await q.query(`drop table ${table}`);
+    for (const table of Object.keys(TABLES)) await q.query(`drop table ${table}`);
   }
 }

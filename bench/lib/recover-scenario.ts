@@ -1,5 +1,5 @@
 import { idAtOrAfter, newId } from '../../src/common/ids';
-import { createLogPartitions, RunSql, utcDay } from '../../src/database/log-partitions';
+import { createLogPartitions, PAYLOAD_TABLES, RunSql, spansOf, utcDay } from '../../src/database/log-partitions';
 import { sql } from './database';
 
 const SEED_BATCH = 5_000;
@@ -68,7 +68,7 @@ export async function seedQueuedBacklog(databaseUrl: string, tenantId: string, e
 export async function seedExpiredDay(databaseUrl: string, daysAgo: number, count: number): Promise<string[]> {
   const day = utcDay(new Date(Date.now() - daysAgo * 86_400_000));
   const run: RunSql = (text, params) => sql(databaseUrl, text, params);
-  const made = await createLogPartitions(run, day, day, 1);
+  const made = await createLogPartitions(run, day, day, spansOf(PAYLOAD_TABLES, 1));
   // ids of one time of that day; the 16 characters after it count up in hex (Crockford base32 holds 0-9 and a-f)
   const at = new Date(day.getTime() + 3_600_000);
   await sql(databaseUrl, `insert into event_payloads (event_id, data) select $1 || lpad(to_hex(g), 16, '0'), '{"n":1}' from generate_series(1, $2::int) g`,

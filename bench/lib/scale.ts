@@ -11,8 +11,10 @@ import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { AppConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
-import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, partitionDays, RunSql } from '../../src/database/log-partitions';
+import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
+import { RetentionRepository } from '../../src/worker/retention.repository';
+import { RetentionService } from '../../src/worker/retention.service';
 import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
 import type { BucketStats } from '../receiver';
@@ -116,7 +118,7 @@ export interface ScaleResults {
   eventTypes: string[];
   rareType: string;
   decades: DecadeResult[];
-  /** Retention at the final size: the oldest day dropped while a publish burst runs. */
+  /** Retention at the final size: the oldest partition of each table dropped while a publish burst runs. */
   retention?: RetentionResult;
 }
 
@@ -205,8 +207,9 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   // decade means analysed empty, later the previous decade's.
   const [{ autovacuum }] = (await pg.query<{ autovacuum: string }>('show autovacuum')).rows;
   const now = Date.now();
-  // the day partitions of payloads and bodies for the whole history the seed will write
-  await createLogPartitions(async (text, params) => (await pg.query(text, params)).rows, new Date(now - opts.days * 86_400_000), new Date(now), partitionDays(30));
+  // the partitions of the whole history the seed will write, as RETENTION_DAYS=30 and LOG_RETENTION_DAYS=30 make them
+  // (payloads a day each, log rows five)
+  await createLogPartitions(async (text, params) => (await pg.query(text, params)).rows, new Date(now - opts.days * 86_400_000), new Date(now), partitionSpans(30, 30));
   await pg.query('analyze');
   const autovacuumOffFor = await disableAutovacuum(pg);
   log(`scale: server autovacuum = ${autovacuum}; turned off for ${autovacuumOffFor.join(', ')} so stale statistics stay stale; everything analysed empty`);
@@ -332,17 +335,28 @@ async function reltuples(pg: Client, table: string): Promise<number> {
  * A live log only appends at the right edge of its id-ordered indexes. The burst's rows are
  * newer than every seeded row, so the next decade's seed would insert to their left and split
  * those pages in half: they are deleted, and the ascending indexes led by an id or the tenant
- * are rebuilt, which packs them as right-edge appends do (90 %). Indexes led by an endpoint or
+ * are rebuilt, which packs them as right-edge appends do (90 %); the partitions that held them are
+ * vacuumed. Indexes led by an endpoint or
  * an event type, and descending ones, take inserts in many places in a live log too: they stay.
  */
 async function dropBurst(pg: Client, burstTenantId: string, log: (line: string) => void): Promise<void> {
   const started = Date.now();
   await deleteTenantLog(pg, burstTenantId);
+  // The partitions of now held the burst: vacuumed, so that they do not keep pages of rows that
+  // are all gone. A live log never deletes its newest rows; statistics taken over such pages
+  // ("no row in these 500 pages") would tell the planner, after the next seed fills them, that
+  // a partition of 200,000 rows is empty. Only these: the rest keep the statistics of the decade.
+  const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
+  const now = Date.now();
+  for (const table of LOG_PARTITIONED_TABLES) {
+    const holding = (await listPartitions(run, table)).find((p) => p.from.getTime() <= now && now < p.to.getTime());
+    if (holding) await pg.query(`vacuum ${holding.name}`);
+  }
   const { rows } = await pg.query<{ name: string }>(
     `select i.indexrelid::regclass::text as name
        from pg_index i join pg_class t on t.oid = i.indrelid
        join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
-      where (t.relname in ('events', 'deliveries', 'attempts') or t.relname ~ '^(event_payloads|attempt_bodies)_p') and t.relkind = 'r'
+      where t.relname ~ '^(events|deliveries|attempts|event_payloads|attempt_bodies)_p\\d{8}$' and t.relkind = 'r'
         and a.attname in ('id', 'tenant_id', 'delivery_id', 'event_id', 'attempt_id')
         and pg_get_indexdef(i.indexrelid) not ilike '% desc%'
       order by 1`);
@@ -350,39 +364,49 @@ async function dropBurst(pg: Client, burstTenantId: string, log: (line: string) 
   log(`  burst rows deleted; rebuilt ${rows.map((r) => r.name).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** A tenant's events and everything of theirs: payloads and bodies first, they hang off the rows by id with no foreign key to cascade. */
+/** A tenant's events and everything of theirs, table by table: the log's tables hang off each other by id with no foreign key to cascade. */
 async function deleteTenantLog(pg: Client, tenantId: string): Promise<void> {
   await pg.query(`delete from attempt_bodies b using attempts a, deliveries d
                    where b.attempt_id = a.id and a.delivery_id = d.id and d.tenant_id = $1`, [tenantId]);
   await pg.query(`delete from event_payloads p using events e where p.event_id = e.id and e.tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from attempts a using deliveries d where a.delivery_id = d.id and d.tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from delivery_failures where tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from delivery_queue where tenant_id = $1`, [tenantId]);
+  await pg.query(`delete from deliveries where tenant_id = $1`, [tenantId]);
   await pg.query(`delete from events where tenant_id = $1`, [tenantId]);
 }
 
 /**
- * Retention at the final size (issue 9 point 3): the oldest seeded day of payloads and bodies
- * is detached and dropped by the service's own code (LogPartitionsService.dropBefore) while a
- * publish burst runs, which shows the drop's time and the publish p99 beside it.
+ * Retention at the final size (issue 9 point 3): the oldest seeded day of payloads and bodies,
+ * and of events, deliveries and attempts (as LOG_RETENTION_DAYS does), is detached and dropped
+ * by the service's own code (RetentionService) while a publish burst runs, which shows the
+ * drop's time and the publish p99 beside it.
  */
 async function measureRetention(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<RetentionResult> {
   const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
-  const oldest = (await listPartitions(run, 'event_payloads'))[0];
-  const horizon = oldest.to;
+  // the end of the oldest partition of payloads, and of log rows (which span more days)
+  const payloadHorizon = (await listPartitions(run, 'event_payloads'))[0].to;
+  const logHorizon = (await listPartitions(run, 'events'))[0].to;
   let counted = 0;
   for (const table of LOG_PARTITIONED_TABLES) {
-    const name = oldest.name.replace('event_payloads', table);
-    counted += (await pg.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
+    const horizon = PAYLOAD_TABLES.includes(table) ? payloadHorizon : logHorizon;
+    for (const { name } of await partitionsBefore(run, table, horizon)) {
+      counted += (await pg.query<{ n: number }>(`select count(*)::int as n from ${name}`)).rows[0].n;
+    }
   }
   const pool = new PgPool({ connectionString: databaseUrl, max: 2 });
   try {
     const burst = publisher.burst(path, events, 64, 60_000);
     await sleep(200);
     const started = Date.now();
-    const service = new LogPartitionsService(new Db(pool), { retentionDays: 30 } as AppConfig);
-    const dropped = (await service.dropBefore(horizon, async () => undefined)) ?? [];
+    const config = { retentionDays: 30, logRetentionDays: 30 } as AppConfig;
+    const db = new Db(pool);
+    const service = new RetentionService(new RetentionRepository(db), new LogPartitionsService(db, config), config);
+    const dropped = [...(await service.dropPayloadsBefore(payloadHorizon)), ...(await service.dropLogBefore(logHorizon))];
     const ms = Date.now() - started;
     const out = await burst;
     const result = {
-      partitions: dropped.map((d) => d.name), rows: counted, ms,
+      partitions: dropped, rows: counted, ms,
       publish: { events: out.sent, non2xx: out.non2xx + out.networkErrors, responseMs: summarise(out.responseMs), seconds: round((Date.now() - started) / 1000, 1) },
     };
     log(`  retention: dropped ${result.partitions.join(', ')} (${counted.toLocaleString('en')} rows) in ${ms} ms; publish p50/p99 beside it ${result.publish.responseMs.p50}/${result.publish.responseMs.p99} ms`);
@@ -669,7 +693,7 @@ export function formatScale(r: ScaleResults): string {
     '',
     markdownTable(figHeader, figRows, [0]),
     '',
-    ...(r.retention ? [`Retention at ${dec(r.decades[r.decades.length - 1]?.decade ?? 0)}: the oldest day (${r.retention.partitions.join(', ')}; ${r.retention.rows.toLocaleString('en')} payloads and bodies) detached and dropped in ${r.retention.ms} ms while ${r.retention.publish.events} events were published: publish p50 / p99 ${fmt(r.retention.publish.responseMs.p50)} / ${fmt(r.retention.publish.responseMs.p99)} ms, ${r.retention.publish.non2xx} errors.`, ''] : []),
+    ...(r.retention ? [`Retention at ${dec(r.decades[r.decades.length - 1]?.decade ?? 0)}: the oldest partition of each table (${r.retention.partitions.join(', ')}; ${r.retention.rows.toLocaleString('en')} rows) detached and dropped in ${r.retention.ms} ms while ${r.retention.publish.events} events were published: publish p50 / p99 ${fmt(r.retention.publish.responseMs.p50)} / ${fmt(r.retention.publish.responseMs.p99)} ms, ${r.retention.publish.non2xx} errors.`, ''] : []),
     `"!" = p99 of 50 ms or more. Stale = statistics of the previous decade (at 100k: analysed while the log was empty); server autovacuum ${r.autovacuum}, off for the log's tables during the run.`,
   ].join('\n');
 }

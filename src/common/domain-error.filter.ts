@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, InvalidInputError } from './errors';
+import { LOG_PARTITIONED_TABLES } from '../database/log-partitions';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
@@ -18,14 +19,16 @@ function isTransientConflict(exception: unknown): boolean {
   return code === '40P01' || code === '40001';
 }
 
+const MISSING_LOG_PARTITION = new RegExp(`^no partition of relation "(${LOG_PARTITIONED_TABLES.join('|')})"`);
+
 /**
- * A row whose day has no partition of event_payloads or attempt_bodies (src/database/log-partitions.ts):
+ * A row whose day has no partition of a table of the log (src/database/log-partitions.ts):
  * every process makes the coming days' partitions hourly, so this means none ran for a week, or
  * the host's clock is far off the database's. Nothing was written; the request can be repeated.
  */
 function isMissingLogPartition(exception: unknown): boolean {
   const message = (exception as { message?: unknown } | null)?.message;
-  return codeOf(exception) === '23514' && typeof message === 'string' && /^no partition of relation "(event_payloads|attempt_bodies)"/.test(message);
+  return codeOf(exception) === '23514' && typeof message === 'string' && MISSING_LOG_PARTITION.test(message);
 }
 
 /** The code of a pg or Node error (SQLSTATE or errno name), if any. */

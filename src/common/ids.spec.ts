@@ -1,4 +1,4 @@
-import { idAtOrAfter, idBounds, idTime, newId } from './ids';
+import { deliveryIdsOf, idAtOrAfter, idBounds, idTime, newId } from './ids';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 /** The milliseconds in an id's first ten characters after the prefix. */
@@ -92,5 +92,19 @@ describe('idTime', () => {
     expect(t).toBeLessThanOrEqual(Date.now());
     expect(idTime('att_x')).toBeNull();
     expect(idTime('nonsense')).toBeNull();
+  });
+});
+
+describe('deliveryIdsOf', () => {
+  it("holds the ids of an event's deliveries (its time, then any characters) and none of the next millisecond", () => {
+    const eventId = newId('evt');
+    const range = deliveryIdsOf(eventId)!;
+    const own = `dlv_${eventId.slice(4, 14)}${eventId.slice(-13)}zzz`;
+    expect(own >= range.low && own < range.high).toBe(true);
+    expect(`dlv_${eventId.slice(4, 14)}0000000000000000` >= range.low).toBe(true);
+    const next = idAtOrAfter('dlv', new Date(idTime(eventId)!.getTime() + 1));
+    expect(next < range.high).toBe(false);
+    expect(deliveryIdsOf('evt_odd')).toBeNull();
+    expect(deliveryIdsOf(newId('dlv'))).toBeNull();
   });
 });

@@ -128,6 +128,26 @@ const RANDOM_CHARS = 16;
 const KEPT_RANDOM_CHARS = 13;
 
 /**
+ * The ids the deliveries of event `eventId` can have, [low, high): theirs carry its time
+ * (deliveryIdSql), so they fall in its partition. Null for an id the service does not make.
+ */
+export function deliveryIdsOf(eventId: string): { low: string; high: string } | null {
+  const time = idTime(eventId);
+  if (!time || !eventId.startsWith('evt_')) return null;
+  return { low: idAtOrAfter('dlv', time), high: idAtOrAfter('dlv', new Date(time.getTime() + 1)) };
+}
+
+/**
+ * SQL: `column` (a delivery id) is one the deliveries of the event whose id is `eventIdExpr`
+ * can have (deliveryIdsOf, in SQL: for a lookup whose event is known only as it runs, which
+ * then reads the event's partition alone). Its characters sort as in C under ICU collations too.
+ */
+export function deliveryIdsOfSql(column: string, eventIdExpr: string): string {
+  const time = `substr(${eventIdExpr}, ${'evt_'.length + 1}, ${TIME_CHARS})`;
+  return `(${column} >= 'dlv_' || ${time} and ${column} <= 'dlv_' || ${time} || '${'z'.repeat(RANDOM_CHARS)}')`;
+}
+
+/**
  * SQL for the id of the `indexExpr`-th (0-based, under 32,768) delivery of the event whose id
  * is `eventIdExpr`: `dlv_`, the event's time, the last 13 of its random characters, then the
  * index in 3 base32 characters. Unique and time-sortable without a round trip; the one place

@@ -37,6 +37,15 @@ describe('loadConfig', () => {
     expect(config.llm.openai.baseUrl).toBe('https://api.openai.com/v1');
   });
 
+  it('keeps the log rows for ever unless LOG_RETENTION_DAYS says otherwise, and never for less than their payloads', () => {
+    expect(loadConfig({}).logRetentionDays).toBeNull();
+    expect(loadConfig({ LOG_RETENTION_DAYS: '' }).logRetentionDays).toBeNull();
+    expect(loadConfig({ LOG_RETENTION_DAYS: '90' }).logRetentionDays).toBe(90);
+    expect(loadConfig({ RETENTION_DAYS: '7', LOG_RETENTION_DAYS: '7' }).logRetentionDays).toBe(7);
+    expect(failure({ LOG_RETENTION_DAYS: '20' }).message).toBe('Invalid LOG_RETENTION_DAYS: must be at least RETENTION_DAYS (30): the log rows outlive their payloads');
+    expect(failure({ LOG_RETENTION_DAYS: '0' }).variable).toBe('LOG_RETENTION_DAYS');
+  });
+
   it('names a number out of range', () => {
     expect(failure({ RETENTION_DAYS: '0' }).message).toBe('Invalid RETENTION_DAYS: must be between 1 and 3650');
     expect(failure({ PORT: '70000' }).variable).toBe('PORT');

@@ -38,6 +38,11 @@ export interface AppConfig {
   endpointDisableAfterMs: number;
   workerDeadAfterMs: number;
   retentionDays: number;
+  /**
+   * Days the delivery log's rows (events, deliveries, attempts) are kept, a partition at a time;
+   * null = kept for ever, marked expired once their payloads go (SPEC §8).
+   */
+  logRetentionDays: number | null;
   /** Deepest nesting of objects and arrays accepted in a published `data`. */
   maxJsonDepth: number;
   maxEndpointsPerTenant: number;
@@ -66,7 +71,7 @@ export const CONFIG_VARIABLES = [
   'RETRY_SCHEDULE', 'RETRY_JITTER', 'ALLOW_PRIVATE_TARGETS', 'MAX_PAYLOAD_BYTES', 'RESPONSE_CAPTURE_BYTES',
   'LLM_PROVIDERS', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
   'LLM_SUMMARY_DEADLINE_MS', 'LLM_TENANT_DAILY_TOKEN_BUDGET', 'ENDPOINT_DISABLE_AFTER', 'WORKER_DEAD_AFTER',
-  'RETENTION_DAYS', 'LOG_LEVEL', 'MAX_JSON_DEPTH', 'MAX_ENDPOINTS_PER_TENANT',
+  'RETENTION_DAYS', 'LOG_RETENTION_DAYS', 'LOG_LEVEL', 'MAX_JSON_DEPTH', 'MAX_ENDPOINTS_PER_TENANT',
   'ENDPOINT_MAX_IN_FLIGHT', 'LLM_MAX_CONCURRENCY', 'LLM_REQUESTS_PER_MINUTE',
   'PORTAL_SESSION_TTL', 'PORTAL_FRAME_ANCESTORS', 'PUBLIC_URL',
 ] as const;
@@ -149,6 +154,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const publicUrl = url('PUBLIC_URL', null, 'http');
 
+  const retentionDays = int('RETENTION_DAYS', 30, 1, 3650);
+  const logRetentionDays = get('LOG_RETENTION_DAYS') === undefined ? null : int('LOG_RETENTION_DAYS', 0, 1, 36500);
+  if (logRetentionDays !== null && logRetentionDays < retentionDays) {
+    throw new ConfigError('LOG_RETENTION_DAYS', `must be at least RETENTION_DAYS (${retentionDays}): the log rows outlive their payloads`);
+  }
+
   const adminToken = get('ADMIN_TOKEN') ?? null;
   if (adminToken !== null && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
 
@@ -168,7 +179,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     responseCaptureBytes: int('RESPONSE_CAPTURE_BYTES', 16384, 0, 1024 * 1024),
     endpointDisableAfterMs: duration('ENDPOINT_DISABLE_AFTER', '5d'),
     workerDeadAfterMs: duration('WORKER_DEAD_AFTER', '60s', 1000),
-    retentionDays: int('RETENTION_DAYS', 30, 1, 3650),
+    retentionDays,
+    logRetentionDays,
     maxJsonDepth: int('MAX_JSON_DEPTH', 32, 1, 1000),
     // at most 32,768: an event's deliveries are numbered in 3 base32 characters of their id (deliveryIdSql)
     maxEndpointsPerTenant: int('MAX_ENDPOINTS_PER_TENANT', 500, 1, 32_768),

@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from './db';
 import {
-  AHEAD_DAYS, createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartitioned,
-  partitionCountWarning, partitionDays, partitionsBefore, RunSql,
+  AHEAD_DAYS, createLogPartitions, HISTORY_TABLES, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartition,
+  LogPartitioned, partitionCountWarning, partitionsBefore, partitionSpans, RunSql,
 } from './log-partitions';
 
 const HOUR_MS = 3_600_000;
@@ -18,8 +18,15 @@ export interface DroppedPartition {
   to: Date;
 }
 
+export interface DropHooks {
+  /** before a partition is detached (again, if a drop was cut short): what points into its rows goes */
+  before?: (table: LogPartitioned, partition: LogPartition) => Promise<void>;
+  /** after it is dropped */
+  dropped?: (gone: DroppedPartition, partition: LogPartition) => Promise<void>;
+}
+
 /**
- * Keeps the partitions of event payloads and response bodies (src/database/log-partitions.ts):
+ * Keeps the partitions of the delivery log (src/database/log-partitions.ts):
  * every process, API or worker, makes the coming days' at start and then hourly, so a
  * publish never finds its day missing while any process runs; retention drops the old ones.
  */
@@ -54,10 +61,17 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       await run(`set local lock_timeout = '5s'`);
       await run(`select pg_advisory_xact_lock($1)`, [LOG_PARTITIONS_LOCK]);
       const [{ now }] = (await run(`select now() as now`)) as Array<{ now: Date }>;
-      const created = await createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionDays(this.config.retentionDays));
+      const { retentionDays } = this.config;
+      const logRetentionDays = this.config.logRetentionDays ?? null; // a config made in code may leave it out
+      const created = await createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionSpans(retentionDays, logRetentionDays));
       for (const table of LOG_PARTITIONED_TABLES) {
+        // log rows kept for ever make a partition a month, which no count bounds
+        const history = HISTORY_TABLES.includes(table);
+        if (history && logRetentionDays === null) continue;
         const attached = (await listPartitions(run, table)).filter((p) => p.detach !== null).length;
-        const warning = partitionCountWarning(table, attached, this.config.retentionDays);
+        const warning = history
+          ? partitionCountWarning(table, attached, logRetentionDays!, 'LOG_RETENTION_DAYS')
+          : partitionCountWarning(table, attached, retentionDays);
         if (warning) this.logger.warn({ table, partitions: attached }, warning);
       }
       return created;
@@ -67,13 +81,13 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
   }
 
   /**
-   * Detaches and drops every partition wholly before `horizon`, oldest first, calling
-   * `dropped` after each. DETACH ... CONCURRENTLY takes no lock that publishes or reads wait
+   * Detaches and drops every partition of `tables` wholly before `horizon`, oldest first,
+   * calling the hooks around each. DETACH ... CONCURRENTLY takes no lock that publishes or reads wait
    * for; a detach cut short (a crash between its two transactions, or its wait for older
    * transactions timed out), or a table detached and not dropped, is finished by the next run.
    * Returns null when another process is dropping already.
    */
-  async dropBefore(horizon: Date, dropped: (partition: DroppedPartition) => Promise<void>): Promise<DroppedPartition[] | null> {
+  async dropBefore(horizon: Date, tables: readonly LogPartitioned[], hooks: DropHooks = {}): Promise<DroppedPartition[] | null> {
     // a session whose statement failed mid-way may still hold the lock: withClient does not reuse it
     return this.db.withClient(async (client) => {
       const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
@@ -82,13 +96,15 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       const done: DroppedPartition[] = [];
       try {
         await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
-        for (const table of LOG_PARTITIONED_TABLES) {
-          for (const { name, to, detach } of await partitionsBefore(run, table, horizon)) {
+        for (const table of tables) {
+          for (const partition of await partitionsBefore(run, table, horizon)) {
+            const { name, to, detach } = partition;
+            if (hooks.before) await hooks.before(table, partition);
             if (detach) await run(`alter table ${table} detach partition ${name} ${detach}`);
             await run(`drop table ${name}`);
-            const partition = { table, name, to };
-            done.push(partition);
-            await dropped(partition);
+            const gone = { table, name, to };
+            done.push(gone);
+            if (hooks.dropped) await hooks.dropped(gone, partition);
           }
         }
       } finally {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { idBounds } from '../common/ids';
+import { deliveryIdsOf, idAtOrAfter, idBounds, idTime } from '../common/ids';
 import { Db } from '../database/db';
 import { BODY_OF, PAYLOAD_OF } from '../database/log-partitions';
 import { addDrainJobsSql } from '../queue/queue';
@@ -86,8 +86,12 @@ const OWN_ENDPOINT = 'exists (select 1 from endpoints own where own.id = $2 and 
 /** Which rows the driving index yields, newest first; the other filters apply to them. */
 const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }> = {
   // An event's few deliveries, found by its index and then sorted: planned alone (offset 0), so the
-  // primary key's order cannot tempt the planner into walking the log from its newest row.
-  event: { from: '(select e.id from deliveries e where e.event_id = $3 offset 0) x', where: 'true', order: 'x.id desc' },
+  // primary key's order cannot tempt the planner into walking the log from its newest row. The id
+  // bounds inside it hold the event's time (list narrows them), so one partition is read.
+  event: {
+    from: '(select e.id from deliveries e where e.event_id = $3 and ($8::text is null or e.id < $8) and ($9::text is null or e.id >= $9) offset 0) x',
+    where: 'true', order: 'x.id desc',
+  },
   pending: { from: 'delivery_queue x', where: 'x.tenant_id = $1 and x.attempt > 0', order: 'x.tenant_id desc, x.delivery_id desc' },
   ended: { from: 'delivery_failures x', where: 'x.tenant_id = $1 and x.status = $5', order: 'x.tenant_id desc, x.status desc, x.delivery_id desc' },
   ended_endpoint: { from: 'delivery_failures x', where: `x.endpoint_id = $2 and x.status = $5 and ${OWN_ENDPOINT}`, order: 'x.endpoint_id desc, x.status desc, x.delivery_id desc' },
@@ -139,6 +143,19 @@ function walkEndSql(driver: ListDriver): string {
     select case when count(*) = ${SCAN_BUDGET} then min(id) end as scan_end from (${walkSql(driver)}) k`;
 }
 
+/** SQL: `column` in [low, high), a null bound being none (planned with the values: a partition outside goes unread). */
+const IN_BOUNDS = (column: string, low: string, high: string) => `(${low}::text is null or ${column} >= ${low}) and (${high}::text is null or ${column} < ${high})`;
+
+/** Id bounds narrowed to the ids the deliveries of `eventId` can have, when it is one. */
+function narrowToEvent(bounds: { low: string | null; high: string | null }, eventId: string | undefined): { low: string | null; high: string | null } {
+  const event = eventId === undefined ? null : deliveryIdsOf(eventId);
+  if (!event) return bounds;
+  return {
+    low: bounds.low === null || bounds.low < event.low ? event.low : bounds.low,
+    high: bounds.high === null || bounds.high > event.high ? event.high : bounds.high,
+  };
+}
+
 export interface DeliveryListing {
   rows: DeliveryRow[];
   /** Set when a short page's walk spent SCAN_BUDGET: keys older than this id are still to be read. */
@@ -159,7 +176,7 @@ export class DeliveriesRepository {
    * SCAN_BUDGET entries.
    */
   async list(tenantId: string, filter: DeliveryFilter, limit: number, before: string | null): Promise<DeliveryListing> {
-    const { low, high } = idBounds('dlv', filter.since, filter.until, before);
+    const { low, high } = narrowToEvent(idBounds('dlv', filter.since, filter.until, before), filter.eventId);
     const params = [tenantId, filter.endpointId ?? null, filter.eventId ?? null, filter.eventType ?? null, filter.status ?? null,
       filter.since ?? null, filter.until ?? null, high, low, limit];
     const driver = listDriver(filter);
@@ -173,11 +190,14 @@ export class DeliveriesRepository {
   }
 
   forEvent(eventId: string, limit: number): Promise<DeliveryRow[]> {
-    return this.db.query<DeliveryRow>(`select ${COLUMNS} from ${FROM} where d.event_id = $1 order by d.id limit $2`, [eventId, limit]);
+    const { low, high } = narrowToEvent({ low: null, high: null }, eventId);
+    return this.db.query<DeliveryRow>(
+      `select ${COLUMNS} from ${FROM} where d.event_id = $1 and ${IN_BOUNDS('d.id', '$3', '$4')} order by d.id limit $2`, [eventId, limit, low, high]);
   }
 
   async countForEvent(eventId: string): Promise<number> {
-    const row = await this.db.one<{ n: number }>(`select count(*)::int as n from deliveries where event_id = $1`, [eventId]);
+    const { low, high } = narrowToEvent({ low: null, high: null }, eventId);
+    const row = await this.db.one<{ n: number }>(`select count(*)::int as n from deliveries d where d.event_id = $1 and ${IN_BOUNDS('d.id', '$2', '$3')}`, [eventId, low, high]);
     return row?.n ?? 0;
   }
 
@@ -186,14 +206,18 @@ export class DeliveriesRepository {
   }
 
   attempts(deliveryId: string): Promise<AttemptRow[]> {
+    // an attempt is made after its delivery: the partitions of attempts older than it (less a
+    // day, for the clocks of other hosts) are not read
+    const time = idTime(deliveryId);
+    const after = time ? idAtOrAfter('att', new Date(time.getTime() - 86_400_000)) : null;
     return this.db.query<AttemptRow>(
       // an attempt below the retention mark has had its body dropped with its day (src/worker/retention.service.ts)
       `select a.id, a.number, a.trigger, a.started_at, a.duration_ms, a.request_url, a.response_status, ${BODY_OF('a.id')} as response_body,
               a.response_body_encoding, a.response_body_truncated, a.error, a.request_headers,
               a.id < coalesce((select expired_before from retention_marks where name = 'attempts'), '') as expired
          from attempts a
-        where a.delivery_id = $1 order by a.number, a.id`,
-      [deliveryId],
+        where a.delivery_id = $1 and ($2::text is null or a.id >= $2) order by a.number, a.id`,
+      [deliveryId, after],
     );
   }
 

@@ -160,30 +160,32 @@ export class EndpointsRepository {
    * the next batch goes on.
    */
   async reopenFailedBatch(client: Queryable, endpointId: string, since: Date, before: string | null, limit: number): Promise<{ picked: number; oldest: string | null }> {
-    const rows = await this.db.query<{ picked: number; oldest: string | null }>(
-      `with picked as (
-         select delivery_id from delivery_failures
-          where endpoint_id = $1 and status = 'failed' and delivery_id >= $3 and ($4::text is null or delivery_id < $4)
-            -- a recover stops when its endpoint is disabled or deleted meanwhile
-            and exists (select 1 from endpoints e where e.id = $1 and e.enabled and e.deleted_at is null)
-          order by endpoint_id desc, status desc, delivery_id desc limit $5
-       ), reopened as (
+    const picked = (await this.db.query<{ delivery_id: string }>(
+      `select delivery_id from delivery_failures
+        where endpoint_id = $1 and status = 'failed' and delivery_id >= $2 and ($3::text is null or delivery_id < $3)
+          -- a recover stops when its endpoint is disabled or deleted meanwhile
+          and exists (select 1 from endpoints e where e.id = $1 and e.enabled and e.deleted_at is null)
+        order by endpoint_id desc, status desc, delivery_id desc limit $4`,
+      [endpointId, idBounds('dlv', since.toISOString(), undefined, null).low, before, limit], client)).map((r) => r.delivery_id);
+    if (picked.length === 0) return { picked: 0, oldest: null };
+    // The deliveries by the list of keys the statement is planned with, so each is looked up in
+    // the partition that holds it (endQueuedDeliveries says why). Their state and the
+    // endpoint's are checked again here: a delivery that moved on since it was picked stays as
+    // it is, and an endpoint disabled or deleted meanwhile gets nothing queued.
+    await this.db.query(
+      `with reopened as (
          update deliveries set status = 'pending', scheduled_attempts = 0, next_attempt_at = now(), updated_at = now()
-          -- "= any(array(...))": an index condition whatever the statistics say (a join with
-          -- picked may be planned as a hash join over the whole deliveries table)
-          where id = any(array(select delivery_id from picked)) and status = 'failed' and created_at >= $2
+          where id = any($1::text[]) and status = 'failed' and created_at >= $2
+            and exists (select 1 from endpoints e where e.id = $3 and e.enabled and e.deleted_at is null)
          returning id, endpoint_id, tenant_id
        ), q as (
          insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
          select id, 1, endpoint_id, tenant_id, now() from reopened
          on conflict do nothing
          returning endpoint_id
-       ), jobs as (
-         select ${addDrainJobsSql('(select distinct endpoint_id, now() as run_at from q)')} where exists (select 1 from q)
        )
-       select (select count(*) from picked)::int as picked, (select min(delivery_id) from picked) as oldest,
-              (select count(*) from jobs)::int as jobs`,
-      [endpointId, since, idBounds('dlv', since.toISOString(), undefined, null).low, before, limit], client);
-    return { picked: rows[0]?.picked ?? 0, oldest: rows[0]?.oldest ?? null };
+       select ${addDrainJobsSql('(select distinct endpoint_id, now() as run_at from q)')} where exists (select 1 from q)`,
+      [picked, since, endpointId], client);
+    return { picked: picked.length, oldest: picked[picked.length - 1] };
   }
 }

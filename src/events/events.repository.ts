@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { deliveryIdSql, idBounds } from '../common/ids';
+import { deliveryIdSql, deliveryIdsOfSql, idBounds } from '../common/ids';
 import { Db } from '../database/db';
 import { PAYLOAD_OF } from '../database/log-partitions';
 import { addDrainJobsSql } from '../queue/queue';
@@ -130,7 +130,8 @@ export class EventsRepository {
 
   findByIdempotencyKey(tenantId: string, key: string): Promise<{ id: string; type: string; created_at: Date; deliveries: number } | null> {
     return this.db.one(
-      `select e.id, e.type, e.created_at, (select count(*) from deliveries d where d.event_id = e.id)::int as deliveries
+      `select e.id, e.type, e.created_at,
+              (select count(*) from deliveries d where d.event_id = e.id and ${deliveryIdsOfSql('d.id', 'e.id')})::int as deliveries
          from idempotency_keys k join events e on e.id = k.event_id
         where k.tenant_id = $1 and k.key = $2`,
       [tenantId, key],

@@ -86,24 +86,29 @@ export async function dueJobCount(client: Queryable): Promise<number> {
  * Ends up to `limit` of an endpoint's queued attempts without a request: they (and any other
  * queue row of their deliveries, say a manual attempt beside a scheduled one) leave the queue,
  * and their pending deliveries become `status`. Returns how many it picked: `limit` means more
- * may be queued. The one statement for it: the drain of a disabled or deleted endpoint and an
+ * may be queued. The one place for it: the drain of a disabled or deleted endpoint and an
  * endpoint's delete both use it.
+ *
+ * The rows are picked first, and the statement that takes them finds their deliveries by that
+ * list of keys, a parameter it is planned with: PostgreSQL then reads only the partitions of
+ * deliveries that hold them. A list computed inside the statement ("= any(array(select ...))")
+ * is looked up in every partition: 130-190 ms against 3 ms for 1,000 keys over 40 partitions.
+ * Only a plan made for the values prunes: keep it an unnamed statement (Db.query), not a
+ * prepared one (Db.prepared), whose generic plan reads every partition.
  */
 export async function endQueuedDeliveries(client: Queryable, endpointId: string, status: 'failed' | 'cancelled', limit: number): Promise<number> {
-  const { rows } = await client.query<{ n: number }>(
-    // Rows are found through "= any(array(...))", an index condition whatever the statistics
-    // say: a join with the subquery may be planned as a hash join over a whole table.
-    `with picked as (
-       select delivery_id from delivery_queue where endpoint_id = $1 limit $3
-     ), q as (
-       delete from delivery_queue where delivery_id = any(array(select delivery_id from picked))
-       returning delivery_id
-     ), d as (
-       update deliveries set status = $2, next_attempt_at = null, updated_at = now()
-        where id = any(array(select delivery_id from q)) and status = 'pending'
-       returning 1
+  const { rows: picked } = await client.query<{ delivery_id: string }>(
+    `select delivery_id from delivery_queue where endpoint_id = $1 limit $2`, [endpointId, limit]);
+  if (picked.length === 0) return 0;
+  // The queue rows are the token: only the deliveries whose rows this statement took end. The
+  // queue is read by a list the planner cannot count ("= any(array(select ...))"): a list of a
+  // thousand keys planned with statistics taken while the queue was small reads it whole.
+  await client.query(
+    `with q as (
+       delete from delivery_queue where delivery_id = any(array(select unnest($1::text[]))) returning delivery_id
      )
-     select (select count(*) from picked)::int as n`,
-    [endpointId, status, limit]);
-  return rows[0]?.n ?? 0;
+     update deliveries set status = $2, next_attempt_at = null, updated_at = now()
+      where id = any($1::text[]) and id = any(array(select delivery_id from q)) and status = 'pending'`,
+    [picked.map((r) => r.delivery_id), status]);
+  return picked.length;
 }

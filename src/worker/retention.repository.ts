@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { idAtOrAfter, idTime } from '../common/ids';
 import { Db } from '../database/db';
+
+const FORGET_BATCH = 10_000;
 
 @Injectable()
 export class RetentionRepository {
@@ -14,6 +17,31 @@ export class RetentionRepository {
       `insert into retention_marks (name, expired_before) values ('attempts', $1)
        on conflict (name) do update set expired_before = greatest(retention_marks.expired_before, excluded.expired_before)`,
       [expiredBefore]);
+  }
+
+  /**
+   * Deletes the failure and queue rows of the deliveries with ids in [low, high) (low null: from
+   * the first), in batches: their partition is about to be dropped.
+   */
+  async forgetDeliveries(low: string | null, high: string): Promise<void> {
+    for (const table of ['delivery_failures', 'delivery_queue']) {
+      let deleted: number;
+      do {
+        const rows = await this.db.query(
+          `delete from ${table} where ctid = any(array(
+             select ctid from ${table} where delivery_id >= $1 and delivery_id < $2 limit ${FORGET_BATCH}))
+           returning 1`, [low ?? '', high]);
+        deleted = rows.length;
+      } while (deleted === FORGET_BATCH);
+    }
+  }
+
+  /** [low, high) holding every delivery id of `table` (a detached partition), or null when it holds none the service made. */
+  async idRangeOf(table: string): Promise<{ low: string; high: string } | null> {
+    const row = await this.db.one<{ low: string | null; high: string | null }>(`select min(id) as low, max(id) as high from ${table}`);
+    const last = row?.high ? idTime(row.high) : null;
+    if (!row?.low || !last) return null;
+    return { low: row.low, high: idAtOrAfter('dlv', new Date(last.getTime() + 1)) };
   }
 
   async databaseNow(): Promise<Date> {

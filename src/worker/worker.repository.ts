@@ -150,9 +150,10 @@ with input as (
   insert into attempt_bodies (attempt_id, body)
   select r.attempt_id, r.response_body from rec r join d on d.id = r.delivery_id where r.response_body is not null
 ), requeue as (
+  -- only for a delivery still there (retention may have dropped its partition meanwhile)
   insert into delivery_queue (delivery_id, attempt, endpoint_id, tenant_id, due_at)
   select r.delivery_id, r.queue_attempt + 1, r.endpoint_id, r.tenant_id, r.next_due
-    from rec r where r.new_status = 'pending' and r.queue_attempt > 0
+    from rec r join d on d.id = r.delivery_id where r.new_status = 'pending' and r.queue_attempt > 0
   on conflict do nothing
   returning 1
 ), finished as (
@@ -293,6 +294,10 @@ export class WorkerRepository {
       circuit_next_probe_at: last.circuit_next_probe_at, circuit_failures: last.circuit_failures, circuit_step: last.circuit_step,
       rate_window: last.rate_window,
     };
+    // A queue row whose delivery is gone (its partition dropped by LOG_RETENTION_DAYS while a
+    // retry or a record wrote it) would be fetched, and wake the drain, for ever: it goes.
+    const orphans = rows.filter((r) => r.delivery_id && !r.event_id).map((r) => r.delivery_id!);
+    if (orphans.length > 0) await this.dropOrphanQueueRows(orphans);
     const due = rows.filter((r) => r.delivery_id && r.event_id).map((r) => ({
       delivery_id: r.delivery_id!, attempt: r.attempt!, due_at: r.due_at!, tenant_id: r.delivery_tenant_id!, event_id: r.event_id!, status: r.status!,
       event_type: r.event_type!, data_json: r.data_json ?? null, summary: r.summary ?? null, event_created_at: r.event_created_at!,
@@ -321,6 +326,13 @@ export class WorkerRepository {
     return endQueuedDeliveries(this.db.pool, endpointId, status, limit);
   }
 
+
+  /** Deletes the queue rows of these deliveries that are gone (none that is there). */
+  async dropOrphanQueueRows(deliveryIds: string[]): Promise<void> {
+    await this.db.query(
+      `delete from delivery_queue q where q.delivery_id = any($1::text[])
+          and not exists (select 1 from deliveries d where d.id = q.delivery_id)`, [deliveryIds]);
+  }
 
   /** One attempt that cannot be made (its payload expired): it ends as failed, without a request. */
   async endOne(deliveryId: string, queueAttempt: number): Promise<void> {

@@ -1,9 +1,10 @@
 import { idAtOrAfter, newId } from '../../src/common/ids';
 import { Db, type IndexRead } from '../../src/database/db';
 import { DeliveriesRepository, DeliveryFilter, SCAN_BUDGET } from '../../src/deliveries/deliveries.repository';
+import { createLogPartitions, LOG_PARTITIONED_TABLES, spansOf } from '../../src/database/log-partitions';
 import { EventsRepository } from '../../src/events/events.repository';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { nodes, type PlanNode } from '../support/plans';
+import { nodes, type PlanNode, unpartitioned } from '../support/plans';
 
 /**
  * The delivery and event logs' reads use an index whatever the filters and whatever the
@@ -46,6 +47,9 @@ beforeAll(async () => {
   for (const ep of endpoints) {
     await q(`insert into endpoints (id, tenant_id, url, secret) values ($1, $2, 'http://127.0.0.1:9/', 'whsec_x')`, [ep, tenant]);
   }
+  // A month of day partitions before the seed's: every plan is made over as many partitions as
+  // the payload tables of a service keeping 30 days have, more than its log tables have.
+  await createLogPartitions(async (text, params) => (await q(text, params)).rows, new Date(Date.now() - 32 * 86_400_000), new Date(Date.now() - 2 * 86_400_000), spansOf(LOG_PARTITIONED_TABLES, 1));
   // Statistics of empty tables: the stale case.
   await q(`analyze events; analyze deliveries; analyze delivery_failures; analyze delivery_queue; analyze attempts; analyze event_payloads; analyze attempt_bodies`);
   const ev: string[] = [];
@@ -95,8 +99,8 @@ function removed(plan: PlanNode[]): number | string {
 function historyScans(plan: PlanNode[]): string[] {
   return plan.filter((n) => n['Node Type'] === 'Seq Scan' && HISTORY.test(n['Relation Name'] ?? '')).map((n) => n['Relation Name']!);
 }
-/** The log tables and the day partitions of payloads and bodies. */
-const HISTORY = /^(deliveries|events|attempts|event_payloads_p\d+|attempt_bodies_p\d+)$/;
+/** The log's tables and their partitions. */
+const HISTORY = /^(deliveries|events|attempts|event_payloads|attempt_bodies)(_p\d+)?$/;
 
 async function explainLast(statement = rec.last!): Promise<PlanNode[]> {
   const { text, params } = statement;
@@ -142,6 +146,16 @@ describe.each([['stale statistics'], ['fresh statistics']])('with %s', (stats) =
     expect(removed(plan)).toBeLessThan(200);
   });
 
+  it("deliveries eventId: the event's index is read in the one partition of its time, not in every one", async () => {
+    await deliveries.list(tenant, { eventId: someEvent }, 21, null);
+    const plan = await explainLast();
+    const partitions = await db.pool.query(`select count(*)::int as n from pg_inherits where inhparent = 'deliveries'::regclass`);
+    expect(partitions.rows[0].n).toBeGreaterThan(30);
+    // the walk's reads of deliveries (the page's lookups by id are pruned as they run)
+    const walk = plan.filter((n) => unpartitioned(n['Relation Name']) === 'deliveries' && !/id = [kx]\.id/.test(n['Index Cond'] ?? ''));
+    expect(walk.map((n) => n['Relation Name'])).toHaveLength(1);
+  });
+
   it.each([
     ['no filter', {}],
     ['type', { type: 'type.2' }],
@@ -181,7 +195,7 @@ describe('a filter no index holds (an endpoint and a rare event type)', () => {
           expect(rec.reads).toHaveLength(2);
           for (const statement of rec.reads) {
             const plan = (await explainLast(statement)) as Array<PlanNode & { 'Actual Rows'?: number; 'Actual Loops'?: number }>;
-            const read = plan.filter((n) => n['Relation Name'] === 'deliveries').map((n) => (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1));
+            const read = plan.filter((n) => unpartitioned(n['Relation Name']) === 'deliveries').map((n) => (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1));
             expect(historyScans(plan)).toEqual([]);
             expect(Math.max(...read)).toBeLessThanOrEqual(SCAN_BUDGET);
           }
@@ -204,7 +218,7 @@ describe('another tenant', () => {
     'naming an endpoint that is not its own (%s) gets nothing, and no index is walked', async (_name, extra) => {
       expect(await deliveries.list(other, { endpointId: endpoints[0], ...extra }, 21, null)).toEqual({ rows: [], scanEnd: null });
       const plan = (await explainLast()) as Array<PlanNode & { 'Actual Rows'?: number }>;
-      const scans = plan.filter((n) => ['deliveries', 'delivery_failures'].includes(n['Relation Name'] ?? ''));
+      const scans = plan.filter((n) => ['deliveries', 'delivery_failures'].includes(unpartitioned(n['Relation Name']) ?? ''));
       expect(scans.map((n) => n['Actual Rows'] ?? 0)).toEqual(scans.map(() => 0));
     });
 });
@@ -229,9 +243,10 @@ describe('delivery_failures follows the status', () => {
     const client = await db.pool.connect();
     try {
       await client.query('begin');
-      // this backend's counters (they include its earlier, not yet flushed, statements)
-      const counts = async () => (await client.query(`select pg_stat_get_xact_tuples_updated('deliveries'::regclass)::int as upd,
-                                                       pg_stat_get_xact_tuples_hot_updated('deliveries'::regclass)::int as hot`)).rows[0];
+      // this backend's counters of the partition holding it (they include its earlier, not yet flushed, statements)
+      const { rows: [{ part }] } = await client.query(`select tableoid::regclass::text as part from deliveries where id = $1`, [rows[0].id]);
+      const counts = async () => (await client.query(`select pg_stat_get_xact_tuples_updated($1::regclass)::int as upd,
+                                                       pg_stat_get_xact_tuples_hot_updated($1::regclass)::int as hot`, [part])).rows[0];
       const before = await counts();
       await client.query(`update deliveries set status = 'succeeded', attempt_count = attempt_count + 1, last_attempt_at = now(), updated_at = now() where id = $1`, [rows[0].id]);
       const after = await counts();

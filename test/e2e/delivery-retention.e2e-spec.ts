@@ -1,9 +1,8 @@
-import { idAtOrAfter, newId } from '../../src/common/ids';
-import { createLogPartitions, partitionBounds, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
+import { partitionBounds, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { RetentionService } from '../../src/worker/retention.service';
 import { createEndpoint, getDelivery, publish, TestApp, useAppWithReceiver } from '../support/app';
-import { onlyDelivery, queueAttempt, waitForStatus } from '../support/deliveries';
+import { onlyDelivery, queueAttempt, seedOldEvent, waitForStatus } from '../support/deliveries';
 import { TestReceiver } from '../support/receiver';
 
 const DAY = 86_400_000;
@@ -23,25 +22,7 @@ describe('retention', () => {
     receiver.respondWith((_req, res) => void res.writeHead(200).end('receiver said hello'));
   });
 
-  /**
-   * An event published `daysAgo` days ago, with one delivery and one attempt that got a
-   * response body, written as the service writes them (ids carry their time).
-   */
-  async function oldEvent(endpointId: string, daysAgo: number, status = 'succeeded'): Promise<{ eventId: string; deliveryId: string; attemptId: string }> {
-    const at = new Date(Date.now() - daysAgo * DAY);
-    await createLogPartitions(run, at, at, 1);
-    const eventId = idAtOrAfter('evt', at) + newId('evt').slice(-16);
-    const deliveryId = idAtOrAfter('dlv', at) + newId('dlv').slice(-16);
-    const attemptId = idAtOrAfter('att', at) + newId('att').slice(-16);
-    await run(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'ret.old', $3)`, [eventId, tenantId, at]);
-    await run(`insert into event_payloads (event_id, data) values ($1, '{"email":"someone@example.com","amount":5}')`, [eventId]);
-    await run(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, created_at)
-               values ($1, $2, $3, $4, 'ret.old', $5, 1, $6)`, [deliveryId, tenantId, eventId, endpointId, status, at]);
-    await run(`insert into attempts (id, delivery_id, endpoint_id, number, trigger, started_at, duration_ms, request_url, response_status)
-               values ($1, $2, $3, 1, 'scheduled', $4, 12, 'http://127.0.0.1:9/', 200)`, [attemptId, deliveryId, endpointId, at]);
-    await run(`insert into attempt_bodies (attempt_id, body) values ($1, 'an old response')`, [attemptId]);
-    return { eventId, deliveryId, attemptId };
-  }
+  const oldEvent = (endpointId: string, daysAgo: number, status = 'succeeded') => seedOldEvent(run, tenantId, endpointId, daysAgo, status);
 
   const partitions = async () => (await run(`select relname from pg_class where relname ~ '^(event_payloads|attempt_bodies)_p' order by relname`)).map((r) => r.relname);
 

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { idAtOrAfter, newId } from '../../src/common/ids';
-import { createLogPartitions, listPartitions, LOG_PARTITIONS_DROP_LOCK, partitionName, RunSql, utcDay } from '../../src/database/log-partitions';
+import { createLogPartitions, listPartitions, LOG_PARTITIONS_DROP_LOCK, PAYLOAD_TABLES, partitionName, RunSql, spansOf, utcDay } from '../../src/database/log-partitions';
 import { Db } from '../../src/database/db';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import type { AppConfig } from '../../src/config/config';
@@ -22,16 +22,16 @@ describe('log partitions', () => {
   const day = (n: number) => new Date(base.getTime() + n * DAY);
 
   it('makes partitions of the given span that hold every day, fills a hole with what fits, and makes nothing twice', async () => {
-    expect(await createLogPartitions(run, day(0), day(9), 3)).toEqual([0, 3, 6, 9].flatMap((n) => [partitionName('event_payloads', day(n))]).concat(
+    expect(await createLogPartitions(run, day(0), day(9), spansOf(PAYLOAD_TABLES, 3))).toEqual([0, 3, 6, 9].flatMap((n) => [partitionName('event_payloads', day(n))]).concat(
       [0, 3, 6, 9].map((n) => partitionName('attempt_bodies', day(n)))));
     const spans = (await listPartitions(run, 'event_payloads')).filter((p) => p.from < day(12)).map((p) => [p.from.toISOString(), p.to?.toISOString()]);
     expect(spans).toEqual([[day(0), day(3)], [day(3), day(6)], [day(6), day(9)], [day(9), day(12)]].map(([a, b]) => [a.toISOString(), b.toISOString()]));
-    expect(await createLogPartitions(run, day(0), day(11), 3)).toEqual([]);
+    expect(await createLogPartitions(run, day(0), day(11), spansOf(PAYLOAD_TABLES, 3))).toEqual([]);
 
     // a partition dropped by hand: its days are made again, in spans that end where the next begins
     await run(`alter table event_payloads detach partition ${partitionName('event_payloads', day(3))}`);
     await run(`drop table ${partitionName('event_payloads', day(3))}`);
-    expect(await createLogPartitions(run, day(0), day(11), 2)).toEqual([partitionName('event_payloads', day(3)), partitionName('event_payloads', day(5))]);
+    expect(await createLogPartitions(run, day(0), day(11), spansOf(PAYLOAD_TABLES, 2))).toEqual([partitionName('event_payloads', day(3)), partitionName('event_payloads', day(5))]);
     const hole = (await listPartitions(run, 'event_payloads')).filter((p) => p.from >= day(3) && p.from < day(6)).map((p) => (p.to.getTime() - p.from.getTime()) / DAY);
     expect(hole).toEqual([2, 1]);
   });
@@ -48,7 +48,7 @@ describe('log partitions', () => {
   it('drops what is wholly before the horizon, oldest first, one at a time, and only one process at once', async () => {
     const service = new LogPartitionsService(new Db(db.pool), { retentionDays: 30 } as AppConfig);
     const seen: string[] = [];
-    const dropped = await service.dropBefore(day(5), async (p) => void seen.push(`${p.name}<${p.to.toISOString().slice(0, 10)}`));
+    const dropped = await service.dropBefore(day(5), PAYLOAD_TABLES, { dropped: async (p) => void seen.push(`${p.name}<${p.to.toISOString().slice(0, 10)}`) });
     // [3, 5) ends at the horizon and goes; [5, 6) does not
     expect(dropped!.map((d) => d.name)).toEqual([partitionName('event_payloads', day(0)), partitionName('event_payloads', day(3)), partitionName('attempt_bodies', day(0))]);
     expect(seen[0]).toBe(`${partitionName('event_payloads', day(0))}<${day(3).toISOString().slice(0, 10)}`);
@@ -58,7 +58,7 @@ describe('log partitions', () => {
     const other = await db.pool.connect();
     try {
       await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
-      expect(await service.dropBefore(day(100), async () => undefined)).toBeNull();
+      expect(await service.dropBefore(day(100), PAYLOAD_TABLES)).toBeNull();
       await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
     } finally {
       other.release();
@@ -85,7 +85,7 @@ describe('log partitions', () => {
       await service.ensure();
       expect(warn).not.toHaveBeenCalled();
       // a process at the default made a partition a day, as for RETENTION_DAYS=30
-      await createLogPartitions(run, day(20), day(99), 1);
+      await createLogPartitions(run, day(20), day(99), spansOf(PAYLOAD_TABLES, 1));
       await service.ensure();
       const tables = warn.mock.calls.map(([meta]) => (meta as { table: string }).table);
       expect(tables).toEqual(['event_payloads', 'attempt_bodies']);

@@ -1,7 +1,8 @@
 import { AppWithReceiver, createEndpoint, getDelivery, useAppWithReceiver } from '../support/app';
 import { waitForStatus } from '../support/deliveries';
 import { waitFor } from '../support/wait';
-import { STATS_SQL } from '../../src/endpoints/endpoint-stats.repository';
+import { STATS_SQL, statsParams } from '../../src/endpoints/endpoint-stats.repository';
+import { newId } from '../../src/common/ids';
 
 describe('routes the portal needs: test events, stats, the request as sent (SPEC §3)', () => {
   let ctx: AppWithReceiver;
@@ -107,11 +108,11 @@ describe('routes the portal needs: test events, stats, the request as sent (SPEC
     try {
       // Many attempts of other endpoints, analysed: the plan must still be a range scan of this endpoint's window.
       await client.query(`insert into attempts (id, delivery_id, number, trigger, started_at, duration_ms, request_url, endpoint_id)
-        select 'att_x' || g, d.id, 100 + g, 'scheduled', now() - g * interval '1 second', 5, 'http://x', 'ep_other'
-          from generate_series(1, 20000) g, (select id from deliveries limit 1) d`);
+        select a, d.id, 100 + g, 'scheduled', now() - g * interval '1 second', 5, 'http://x', 'ep_other'
+          from unnest($1::text[]) with ordinality t(a, g), (select id from deliveries limit 1) d`, [Array.from({ length: 20_000 }, () => newId('att'))]);
       await client.query('analyze attempts');
       const now = Date.now();
-      const { rows } = await client.query(`explain ${STATS_SQL}`, [ep.id, now - 3600e3, now, 60e3, 60]);
+      const { rows } = await client.query(`explain ${STATS_SQL}`, statsParams(ep.id, now - 3600e3, now, 60e3, 60));
       const plan = rows.map((r: any) => r['QUERY PLAN']).join('\n');
       expect(plan).toContain('attempts_endpoint_started_idx');
       expect(plan).not.toMatch(/Seq Scan on attempts/);

@@ -1,3 +1,5 @@
+import { idAtOrAfter, newId } from '../../src/common/ids';
+import { createLogPartitions, LOG_PARTITIONED_TABLES, RunSql, spansOf } from '../../src/database/log-partitions';
 import { getDelivery, TestApp } from './app';
 import { waitFor } from './wait';
 
@@ -53,4 +55,25 @@ export async function queueAttempt(db: { query(sql: string, params?: unknown[]):
      )
      select graphile_worker.add_job('drain', json_build_object('e', endpoint_id), job_key := 'drain:' || endpoint_id) from q`,
     [deliveryId, attempt]);
+}
+
+/**
+ * An event of type `ret.old` published `daysAgo` days ago (its day's partitions made), with one
+ * delivery and one attempt that got a response body, written as the service writes them (ids
+ * carry their time).
+ */
+export async function seedOldEvent(run: RunSql, tenantId: string, endpointId: string, daysAgo: number, status = 'succeeded'): Promise<{ eventId: string; deliveryId: string; attemptId: string }> {
+  const at = new Date(Date.now() - daysAgo * 86_400_000);
+  await createLogPartitions(run, at, at, spansOf(LOG_PARTITIONED_TABLES, 1));
+  const eventId = idAtOrAfter('evt', at) + newId('evt').slice(-16);
+  const deliveryId = idAtOrAfter('dlv', at) + newId('dlv').slice(-16);
+  const attemptId = idAtOrAfter('att', at) + newId('att').slice(-16);
+  await run(`insert into events (id, tenant_id, type, created_at) values ($1, $2, 'ret.old', $3)`, [eventId, tenantId, at]);
+  await run(`insert into event_payloads (event_id, data) values ($1, '{"email":"someone@example.com","amount":5}')`, [eventId]);
+  await run(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type, status, attempt_count, created_at)
+             values ($1, $2, $3, $4, 'ret.old', $5, 1, $6)`, [deliveryId, tenantId, eventId, endpointId, status, at]);
+  await run(`insert into attempts (id, delivery_id, endpoint_id, number, trigger, started_at, duration_ms, request_url, response_status)
+             values ($1, $2, $3, 1, 'scheduled', $4, 12, 'http://127.0.0.1:9/', 200)`, [attemptId, deliveryId, endpointId, at]);
+  await run(`insert into attempt_bodies (attempt_id, body) values ($1, 'an old response')`, [attemptId]);
+  return { eventId, deliveryId, attemptId };
 }
