@@ -65,7 +65,7 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       const logRetentionDays = this.config.logRetentionDays ?? null; // a config made in code may leave it out
       const created = await createLogPartitions(run, new Date(now.getTime() - DAY_MS), new Date(now.getTime() + AHEAD_DAYS * DAY_MS), partitionSpans(retentionDays, logRetentionDays));
       for (const table of LOG_PARTITIONED_TABLES) {
-        // log rows kept for ever make a partition a month, which no count bounds
+        // log rows kept for ever make a partition every 90 days, which no count bounds
         const history = HISTORY_TABLES.includes(table);
         if (history && logRetentionDays === null) continue;
         const attached = (await listPartitions(run, table)).filter((p) => p.detach !== null).length;
