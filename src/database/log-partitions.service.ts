@@ -69,9 +69,7 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
         const history = HISTORY_TABLES.includes(table);
         if (history && logRetentionDays === null) continue;
         const attached = (await listPartitions(run, table)).filter((p) => p.detach !== null).length;
-        const warning = history
-          ? partitionCountWarning(table, attached, logRetentionDays!, 'LOG_RETENTION_DAYS')
-          : partitionCountWarning(table, attached, retentionDays);
+        const warning = partitionCountWarning(table, attached, history ? logRetentionDays! : retentionDays);
         if (warning) this.logger.warn({ table, partitions: attached }, warning);
       }
       return created;

@@ -9,8 +9,8 @@ describe('log partitions', () => {
     expect([30, 31, 60, 365, 36500].map((d) => historyPartitionDays(d))).toEqual([5, 6, 10, 61, 6084]);
     expect(historyPartitionDays(null)).toBe(90);
     expect(partitionSpans(30, 90)).toEqual({ event_payloads: 1, attempt_bodies: 1, events: 15, deliveries: 15, attempts: 15 });
-    expect(partitionCountWarning('deliveries', 12, 30, 'LOG_RETENTION_DAYS')).toBeNull();
-    expect(partitionCountWarning('deliveries', 40, 30, 'LOG_RETENTION_DAYS')).toBe(
+    expect(partitionCountWarning('deliveries', 12, 30)).toBeNull();
+    expect(partitionCountWarning('deliveries', 40, 30)).toBe(
       'deliveries has 40 partitions where LOG_RETENTION_DAYS=30 gives about 10: set the same LOG_RETENTION_DAYS on every process (API and worker)');
   });
 

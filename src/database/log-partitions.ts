@@ -97,13 +97,16 @@ export function expectedPartitions(retentionDays: number, perRetention = PARTITI
 }
 
 /**
- * A warning when `table` holds more than twice the partitions `retentionDays` should give:
+ * A warning when `table` holds more than twice the partitions `retentionDays` (its table's:
+ * LOG_RETENTION_DAYS for the log rows, RETENTION_DAYS for payloads) should give:
  * processes with different RETENTION_DAYS make partitions of different spans (each makes the
  * coming days' with its own), and one left at the default beside RETENTION_DAYS=365 makes one
  * a day, ten times what every lookup by another row's column plans over and locks.
  */
-export function partitionCountWarning(table: LogPartitioned, count: number, retentionDays: number, variable = 'RETENTION_DAYS'): string | null {
-  const expected = expectedPartitions(retentionDays, variable === 'RETENTION_DAYS' ? PARTITIONS_PER_RETENTION : HISTORY_PARTITIONS_PER_RETENTION);
+export function partitionCountWarning(table: LogPartitioned, count: number, retentionDays: number): string | null {
+  const history = HISTORY_TABLES.includes(table);
+  const variable = history ? 'LOG_RETENTION_DAYS' : 'RETENTION_DAYS';
+  const expected = expectedPartitions(retentionDays, history ? HISTORY_PARTITIONS_PER_RETENTION : PARTITIONS_PER_RETENTION);
   if (count <= 2 * expected) return null;
   return `${table} has ${count} partitions where ${variable}=${retentionDays} gives about ${expected}: set the same ${variable} on every process (API and worker)`;
 }

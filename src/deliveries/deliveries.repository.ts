@@ -83,13 +83,16 @@ function listDriver(f: DeliveryFilter): ListDriver {
 /** Evaluated once, before the scan: another tenant's endpoint id reads nothing (and walks nothing). */
 const OWN_ENDPOINT = 'exists (select 1 from endpoints own where own.id = $2 and own.tenant_id = $1)';
 
+/** SQL: `column` in [low, high), a null bound being none (planned with the values: a partition outside goes unread). */
+const IN_BOUNDS = (column: string, low: string, high: string) => `(${low}::text is null or ${column} >= ${low}) and (${high}::text is null or ${column} < ${high})`;
+
 /** Which rows the driving index yields, newest first; the other filters apply to them. */
 const DRIVERS: Record<ListDriver, { from: string; where: string; order: string }> = {
   // An event's few deliveries, found by its index and then sorted: planned alone (offset 0), so the
   // primary key's order cannot tempt the planner into walking the log from its newest row. The id
   // bounds inside it hold the event's time (list narrows them), so one partition is read.
   event: {
-    from: '(select e.id from deliveries e where e.event_id = $3 and ($8::text is null or e.id < $8) and ($9::text is null or e.id >= $9) offset 0) x',
+    from: `(select e.id from deliveries e where e.event_id = $3 and ${IN_BOUNDS('e.id', '$9', '$8')} offset 0) x`,
     where: 'true', order: 'x.id desc',
   },
   pending: { from: 'delivery_queue x', where: 'x.tenant_id = $1 and x.attempt > 0', order: 'x.tenant_id desc, x.delivery_id desc' },
@@ -112,7 +115,7 @@ function walkSql(driver: ListDriver): string {
   const { from, where, order } = DRIVERS[driver];
   const key = from.startsWith('delivery_') ? 'x.delivery_id' : 'x.id';
   return `select ${key} as id from ${from}
-           where ${where} and ($8::text is null or ${key} < $8) and ($9::text is null or ${key} >= $9)
+           where ${where} and ${IN_BOUNDS(key, '$9', '$8')}
            order by ${order} limit ${SCAN_BUDGET}`;
 }
 
@@ -142,9 +145,6 @@ function walkEndSql(driver: ListDriver): string {
   return `with params as (select $1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $7::timestamptz, $8::text, $9::text)
     select case when count(*) = ${SCAN_BUDGET} then min(id) end as scan_end from (${walkSql(driver)}) k`;
 }
-
-/** SQL: `column` in [low, high), a null bound being none (planned with the values: a partition outside goes unread). */
-const IN_BOUNDS = (column: string, low: string, high: string) => `(${low}::text is null or ${column} >= ${low}) and (${high}::text is null or ${column} < ${high})`;
 
 /** Id bounds narrowed to the ids the deliveries of `eventId` can have, when it is one. */
 function narrowToEvent(bounds: { low: string | null; high: string | null }, eventId: string | undefined): { low: string | null; high: string | null } {
