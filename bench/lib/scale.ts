@@ -11,7 +11,7 @@ import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { AppConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
-import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
+import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, LogPartitioned, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { RetentionRepository } from '../../src/worker/retention.repository';
 import { RetentionService } from '../../src/worker/retention.service';
@@ -120,6 +120,22 @@ export interface ScaleResults {
   decades: DecadeResult[];
   /** Retention at the final size: the oldest partition of each table dropped while a publish burst runs. */
   retention?: RetentionResult;
+  /** After it: the indexes of the closed partitions packed while publish bursts run. */
+  compaction?: CompactionResult;
+}
+
+export interface CompactionResult {
+  indexes: number;
+  partitions: string[];
+  ms: number;
+  /** the rebuilt indexes' bytes */
+  indexBytes: { before: number; after: number };
+  /**
+   * What a delivery costs once its partition is closed: every log table's partitions within the
+   * time of the closed deliveries partitions (payloads and bodies too), over their deliveries.
+   */
+  closed: { deliveries: number; bytesPerDelivery: { before: number; after: number }; tables: Record<string, { before: number; after: number }> };
+  publish: { events: number; non2xx: number; responseMs: LatencySummary; seconds: number };
 }
 
 export interface RetentionResult {
@@ -309,7 +325,9 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   }
   const retention = await measureRetention(pg, ctx.databaseUrl, new Publisher(publishPool, ctx.adminToken), `/v1/tenants/${burstTenant.id}/events`, opts.burstEvents, log);
   await waitForQueue(pg, 60_000);
-  return { ...summary(), retention };
+  const compaction = await measureCompaction(pg, ctx.databaseUrl, new Publisher(publishPool, ctx.adminToken), `/v1/tenants/${burstTenant.id}/events`, opts.burstEvents, log);
+  await waitForQueue(pg, 60_000);
+  return { ...summary(), retention, compaction };
 }
 
 async function logCounts(pg: Client, tenantId: string) {
@@ -410,6 +428,73 @@ async function measureRetention(pg: Client, databaseUrl: string, publisher: Publ
       publish: { events: out.sent, non2xx: out.non2xx + out.networkErrors, responseMs: summarise(out.responseMs), seconds: round((Date.now() - started) / 1000, 1) },
     };
     log(`  retention: dropped ${result.partitions.join(', ')} (${counted.toLocaleString('en')} rows) in ${ms} ms; publish p50/p99 beside it ${result.publish.responseMs.p50}/${result.publish.responseMs.p99} ms`);
+    return result;
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * The hourly retention run's packing of closed partitions (LogPartitionsService.compactBefore,
+ * through RetentionService.compactClosed) at the final size, while publish bursts run back to
+ * back: how long it takes, the bytes per delivery before and after, and the publish p99 beside it.
+ */
+async function measureCompaction(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<CompactionResult> {
+  const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
+  const { rows: [{ now }] } = await pg.query<{ now: Date }>(`select now()`);
+  // the partitions the run packs end a day before now (RetentionService); their time, and what else holds it
+  const closedDeliveries = (await listPartitions(run, 'deliveries')).filter((p) => p.detach !== null && p.to.getTime() <= now.getTime() - 86_400_000);
+  const from = Math.min(...closedDeliveries.map((p) => p.from.getTime()));
+  const to = Math.max(...closedDeliveries.map((p) => p.to.getTime()));
+  const closedOf = async (table: LogPartitioned) => (await listPartitions(run, table)).filter((p) => p.detach !== null && p.from.getTime() >= from && p.to.getTime() <= to);
+  let deliveries = 0;
+  for (const p of closedDeliveries) deliveries += (await pg.query<{ n: number }>(`select count(*)::int as n from ${p.name}`)).rows[0].n;
+  const closedBytes = async () => {
+    const out: Record<string, number> = {};
+    for (const table of LOG_PARTITIONED_TABLES) {
+      const names = (await closedOf(table)).map((p) => p.name);
+      out[table] = Number((await pg.query<{ b: string }>(`select coalesce(sum(pg_total_relation_size(c::regclass)), 0)::text as b from unnest($1::text[]) c`, [names])).rows[0].b);
+    }
+    return out;
+  };
+  const before = await closedBytes();
+  const pool = new PgPool({ connectionString: databaseUrl, max: 2 });
+  try {
+    const started = Date.now();
+    const config = { retentionDays: 30, logRetentionDays: 30 } as AppConfig;
+    const db = new Db(pool);
+    let done = false;
+    const compacting = new RetentionService(new RetentionRepository(db), new LogPartitionsService(db, config), config).compactClosed(now).finally(() => {
+      done = true;
+    });
+    const responseMs: number[] = [];
+    let sent = 0;
+    let non2xx = 0;
+    while (!done) {
+      const out = await publisher.burst(path, events, 64, 60_000);
+      responseMs.push(...out.responseMs);
+      sent += out.sent;
+      non2xx += out.non2xx + out.networkErrors;
+    }
+    const rebuilt = await compacting;
+    const ms = Date.now() - started;
+    const after = await closedBytes();
+    const per = (bytes: number) => round(bytes / Math.max(1, deliveries));
+    const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+    const result: CompactionResult = {
+      indexes: rebuilt.length,
+      partitions: [...new Set(rebuilt.map((r) => r.partition))],
+      ms,
+      indexBytes: { before: rebuilt.reduce((a, r) => a + r.bytesBefore, 0), after: rebuilt.reduce((a, r) => a + r.bytesAfter, 0) },
+      closed: {
+        deliveries,
+        bytesPerDelivery: { before: per(sum(before)), after: per(sum(after)) },
+        tables: Object.fromEntries(LOG_PARTITIONED_TABLES.map((t) => [t, { before: per(before[t]), after: per(after[t]) }])),
+      },
+      publish: { events: sent, non2xx, responseMs: summarise(responseMs), seconds: round(ms / 1000, 1) },
+    };
+    const mib = (b: number) => Math.round(b / 2 ** 20);
+    log(`  packing: ${result.indexes} indexes of ${result.partitions.length} closed partitions rebuilt in ${(ms / 1000).toFixed(1)} s (${mib(result.indexBytes.before)} -> ${mib(result.indexBytes.after)} MiB); ${result.closed.bytesPerDelivery.before} -> ${result.closed.bytesPerDelivery.after} B per delivery of the closed partitions; publish p50/p99 beside it ${result.publish.responseMs.p50}/${result.publish.responseMs.p99} ms (${sent} events)`);
     return result;
   } finally {
     await pool.end();
@@ -694,8 +779,18 @@ export function formatScale(r: ScaleResults): string {
     markdownTable(figHeader, figRows, [0]),
     '',
     ...(r.retention ? [`Retention at ${dec(r.decades[r.decades.length - 1]?.decade ?? 0)}: the oldest partition of each table (${r.retention.partitions.join(', ')}; ${r.retention.rows.toLocaleString('en')} rows) detached and dropped in ${r.retention.ms} ms while ${r.retention.publish.events} events were published: publish p50 / p99 ${fmt(r.retention.publish.responseMs.p50)} / ${fmt(r.retention.publish.responseMs.p99)} ms, ${r.retention.publish.non2xx} errors.`, ''] : []),
+    ...(r.compaction ? [compactionLine(r.compaction, dec(r.decades[r.decades.length - 1]?.decade ?? 0)), ''] : []),
     `"!" = p99 of 50 ms or more. Stale = statistics of the previous decade (at 100k: analysed while the log was empty); server autovacuum ${r.autovacuum}, off for the log's tables during the run.`,
   ].join('\n');
+}
+
+function compactionLine(c: CompactionResult, at: string): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const tables = Object.entries(c.closed.tables).map(([t, x]) => `${t} ${x.before} -> ${x.after}`).join(', ');
+  return `Packing at ${at} (each retention run rebuilds, once, the indexes of partitions no row enters any more): ${c.indexes} indexes of ${c.partitions.length} partitions, `
+    + `${mib(c.indexBytes.before)} -> ${mib(c.indexBytes.after)} MiB, in ${(c.ms / 1000).toFixed(1)} s while ${c.publish.events} events were published `
+    + `(publish p50 / p99 ${fmt(c.publish.responseMs.p50)} / ${fmt(c.publish.responseMs.p99)} ms, ${c.publish.non2xx} errors). `
+    + `Bytes per delivery of the ${c.closed.deliveries.toLocaleString('en')} deliveries in closed partitions, all log tables: ${c.closed.bytesPerDelivery.before} -> ${c.closed.bytesPerDelivery.after} (${tables}).`;
 }
 
 function fmt(v: number | null): string {

@@ -2,12 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { idAtOrAfter } from '../common/ids';
 import { HISTORY_TABLES, LogPartition, PAYLOAD_TABLES } from '../database/log-partitions';
-import { LogPartitionsService } from '../database/log-partitions.service';
+import { CompactedIndex, LogPartitionsService } from '../database/log-partitions.service';
 import { RetentionRepository } from './retention.repository';
 
 const DAY_MS = 86_400_000;
 /** An id's time may precede its row's created_at by this much (src/common/ids.ts): never expire early. */
 const ID_LAG_MS = 60_000;
+/** A partition whose time ended this long ago takes no new row (ids are made at the time they name, give or take a clock): its indexes are packed. */
+const CLOSED_AFTER_MS = DAY_MS;
+/** One run starts no index rebuild after this long; the next run goes on. */
+const COMPACT_BUDGET_MS = 10 * 60_000;
 
 /**
  * Deletes event payloads and response bodies older than RETENTION_DAYS (SPEC §8); the rows of
@@ -18,7 +22,8 @@ const ID_LAG_MS = 60_000;
  * for RETENTION_DAYS up to 30) after it is RETENTION_DAYS old. With LOG_RETENTION_DAYS set,
  * the log rows themselves (events, deliveries, attempts) go the same way once that old, with
  * what points into them (failure and queue rows). Also makes the coming days' partitions and
- * drops spent idempotency keys and model-call rate windows.
+ * drops spent idempotency keys and model-call rate windows, and packs the indexes of the log
+ * partitions whose time has passed (compactClosed).
  */
 @Injectable()
 export class RetentionService {
@@ -67,21 +72,46 @@ export class RetentionService {
   }
 
   /**
-   * `now` defaults to the database's clock, the one every created_at was written with, not
-   * this host's. Returns the partitions dropped.
+   * Packs the indexes of the log rows' partitions that no new row enters
+   * (LogPartitionsService.compactBefore); returns what it rebuilt. A failure is logged and
+   * left to the next run: the log reads and writes the same without it.
    */
-  async run(now?: Date): Promise<{ dropped: string[] }> {
+  async compactClosed(now: Date): Promise<CompactedIndex[]> {
     try {
-      const at = now ?? (await this.retention.databaseNow());
+      const rebuilt = await this.partitions.compactBefore(new Date(now.getTime() - CLOSED_AFTER_MS), HISTORY_TABLES, Date.now() + COMPACT_BUDGET_MS);
+      if (rebuilt?.length) {
+        const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+        this.logger.log({
+          indexes: rebuilt.length, partitions: [...new Set(rebuilt.map((r) => r.partition))],
+          mibBefore: mib(rebuilt.reduce((a, r) => a + r.bytesBefore, 0)), mibAfter: mib(rebuilt.reduce((a, r) => a + r.bytesAfter, 0)),
+        }, 'packed the indexes of closed log partitions');
+      }
+      return rebuilt ?? [];
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not pack the indexes of closed log partitions; the next run tries again');
+      return [];
+    }
+  }
+
+  /**
+   * `now` defaults to the database's clock, the one every created_at was written with, not
+   * this host's. Returns the partitions dropped and the indexes packed.
+   */
+  async run(now?: Date): Promise<{ dropped: string[]; compacted: string[] }> {
+    let at: Date;
+    let dropped: string[];
+    try {
+      at = now ?? (await this.retention.databaseNow());
       const horizon = (days: number) => new Date(at.getTime() - days * DAY_MS - ID_LAG_MS);
-      const dropped = await this.dropPayloadsBefore(horizon(this.config.retentionDays));
+      dropped = await this.dropPayloadsBefore(horizon(this.config.retentionDays));
       const { logRetentionDays } = this.config;
       if (logRetentionDays !== null) dropped.push(...(await this.dropLogBefore(horizon(logRetentionDays))));
-      return { dropped };
     } finally {
       await this.partitions.ensure();
       await this.retention.deleteSpentIdempotencyKeys();
       await this.retention.deleteOldCallRateWindows();
     }
+    // last: it may take minutes at a large size, and the rest must not wait for it
+    return { dropped, compacted: (await this.compactClosed(at)).map((r) => r.index) };
   }
 }

@@ -40,7 +40,7 @@ describe('retention', () => {
     await waitForStatus(app, tenantId, (await onlyDelivery(app, tenantId, event.id)).id, 'succeeded');
     jest.useFakeTimers({ now: Date.now() + 40 * DAY, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
     try {
-      expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [] });
+      expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [], compacted: [] });
     } finally {
       jest.useRealTimers();
     }
@@ -87,7 +87,7 @@ describe('retention', () => {
     const marks = await run(`select name, expired_before from retention_marks order by name`);
     expect(marks).toEqual([{ name: 'attempts', expired_before: partitionBounds('attempt_bodies', oldDay, new Date(oldDay.getTime() + DAY)).high }]);
     // Running again finds nothing more to do.
-    expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [] });
+    expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [], compacted: [] });
   });
 
   it('finishes a drop cut short: a day detached but not dropped goes on the next run', async () => {

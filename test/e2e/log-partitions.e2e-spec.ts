@@ -94,4 +94,75 @@ describe('log partitions', () => {
       warn.mockRestore();
     }
   });
+
+  it('packs the indexes of partitions whose time has passed, once, drops a copy a rebuild left, and leaves the open ones alone', async () => {
+    const service = new LogPartitionsService(new Db(db.pool), { retentionDays: 30 } as AppConfig);
+    await createLogPartitions(run, day(150), day(154), spansOf(['deliveries'], 5));
+    const closed = partitionName('deliveries', day(150));
+    // 20,000 deliveries to 40 endpoints in id order, as a live log writes them: the endpoint
+    // index takes them in 40 places, and each of its pages that splits keeps half its room free
+    const prefix = idAtOrAfter('dlv', new Date(day(150).getTime() + 60_000));
+    await run(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type)
+               select $1 || lpad(g::text, 16, '0'), 'ten_x', 'evt_' || g, 'ep_' || (g % 40), 'type.' || (g % 7)
+                 from generate_series(1, 20000) g`, [prefix]);
+    const index = `deliveries_endpoint_idx${closed.slice('deliveries'.length)}`;
+    const size = async (name: string) => Number((await run(`select pg_relation_size($1::regclass)::float8 as b`, [name]))[0].b);
+    const loose = await size(index);
+    // a rebuild cut short (here: it waited too long for a writer's transaction) leaves the index
+    // as it was and an invalid copy, `_ccnew`, with the fillfactor already set
+    const writer = await db.pool.connect();
+    const rebuilder = await db.pool.connect();
+    try {
+      await writer.query(`begin`);
+      await writer.query(`update ${closed} set status = 'succeeded' where id = $1`, [`${prefix}${'1'.padStart(16, '0')}`]);
+      await rebuilder.query(`alter index ${index} set (fillfactor = 100)`);
+      await rebuilder.query(`set lock_timeout = '300ms'`);
+      await expect(rebuilder.query(`reindex index concurrently ${index}`)).rejects.toThrow(/lock timeout/);
+      await writer.query(`rollback`);
+    } finally {
+      writer.release();
+      rebuilder.release(true);
+    }
+    expect(await run(`select x.indisvalid as valid from pg_index x where x.indexrelid = $1::regclass`, [`${index}_ccnew`])).toEqual([{ valid: false }]);
+    expect(await size(index)).toBe(loose);
+    const open = (await listPartitions(run, 'deliveries')).filter((p) => p.to.getTime() > Date.now() - DAY);
+    const openIndexes = async () => run(`select indexrelid::regclass::text as name, pg_relation_filenode(indexrelid) as file from pg_index
+                                           where indrelid = any($1::regclass[]) order by 1`, [open.map((p) => p.name)]);
+    const openBefore = await openIndexes();
+    expect(openBefore.length).toBeGreaterThan(0);
+
+    const rebuilt = await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000);
+    // every index of the closed partition, and none of a partition still written to
+    expect(rebuilt!.filter((r) => r.partition === closed).map((r) => r.index).sort()).toEqual(
+      ['endpoint', 'event', 'tenant', 'tenant_type'].map((k) => `deliveries_${k}_idx${closed.slice('deliveries'.length)}`).concat(`${closed}_pkey`).sort());
+    expect(rebuilt!.every((r) => !open.some((p) => p.name === r.partition))).toBe(true);
+    expect(await openIndexes()).toEqual(openBefore);
+    const packed = await size(index);
+    expect(packed).toBeLessThan(loose * 0.75);
+    expect(rebuilt!.find((r) => r.index === index)).toEqual({ partition: closed, index, bytesBefore: loose, bytesAfter: packed });
+    expect(await run(`select 1 from pg_class where relname = $1`, [`${index}_ccnew`])).toEqual([]);
+    // still the parent's, valid, and what a read of an endpoint uses
+    expect(await run(`select x.indisvalid as valid, i.inhparent::regclass::text as parent from pg_index x join pg_inherits i on i.inhrelid = x.indexrelid
+                       where x.indexrelid = $1::regclass`, [index])).toEqual([{ valid: true, parent: 'deliveries_endpoint_idx' }]);
+    await run(`analyze ${closed}`);
+    const plan = (await run(`explain select id from deliveries where endpoint_id = 'ep_3' and id >= $1 and id < $2 order by id desc limit 20`,
+      [prefix, idAtOrAfter('dlv', day(151))])).map((r) => String(r['QUERY PLAN'])).join('\n');
+    expect(plan).toContain(index);
+    expect((await run(`select count(*)::int as n from deliveries where endpoint_id = 'ep_3' and id >= $1`, [prefix]))[0].n).toBe(500);
+
+    // done once: a second run finds nothing to do, and a run past its deadline starts nothing
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toEqual([]);
+    await run(`comment on index ${index} is null`);
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() - 1)).toEqual([]);
+    // and not while another process drops or packs
+    const other = await db.pool.connect();
+    try {
+      await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+      expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toBeNull();
+      await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+    } finally {
+      other.release();
+    }
+    expect((await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000))!.map((r) => r.index)).toEqual([index]);
+  });
 });

@@ -41,8 +41,14 @@ describe('LOG_RETENTION_DAYS', () => {
     for (const table of ['events', 'deliveries', 'attempts'] as const) {
       for (const p of await listPartitions(run, table)) ends.set(p.name, p.to.getTime());
     }
-    const { dropped } = await app.app.get(RetentionService).run();
+    const { dropped, compacted } = await app.app.get(RetentionService).run();
     expect(dropped).toEqual(expect.arrayContaining(['attempts', 'deliveries', 'events'].map((t) => partitionName(t as 'events', oldDay))));
+    // what stays of the closed partitions is packed (LogPartitionsService.compactBefore), what is written to is not
+    const partitionOf = async (table: string, id: string) => String((await run(`select tableoid::regclass::text as p from ${table} where id = $1`, [id]))[0].p);
+    const keptSuffix = (await partitionOf('deliveries', kept.deliveryId)).slice('deliveries'.length);
+    expect(compacted).toEqual(expect.arrayContaining([`deliveries_endpoint_idx${keptSuffix}`, `attempts_delivery_idx${(await partitionOf('attempts', kept.attemptId)).slice('attempts'.length)}`]));
+    const freshSuffix = (await partitionOf('deliveries', freshDelivery.id)).slice('deliveries'.length);
+    expect(compacted.filter((name) => name.endsWith(freshSuffix))).toEqual([]);
     // every log partition that went ended 60 days (and a minute) ago or earlier (payloads go at 30)
     const logDropped = dropped.filter((name) => /^(events|deliveries|attempts)_p/.test(name));
     expect(logDropped.length).toBeGreaterThanOrEqual(3);
@@ -61,7 +67,7 @@ describe('LOG_RETENTION_DAYS', () => {
     expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${kept.eventId}`)).body).toMatchObject({ data: null, expired: true });
     expect((await getDelivery(app, tenantId, kept.deliveryId)).attempts).toEqual([expect.objectContaining({ id: kept.attemptId, expired: true })]);
     expect((await app.request('GET', `/v1/tenants/${tenantId}/events/${fresh.id}`)).body).toMatchObject({ data: { n: 1 }, expired: false });
-    expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [] });
+    expect(await app.app.get(RetentionService).run()).toEqual({ dropped: [], compacted: [] });
   });
 
   it('a queue row whose delivery is gone (written while its partition was dropped) is removed by the next fetch, and the endpoint goes on', async () => {

@@ -174,9 +174,17 @@ describe('history partitions on an existing database', () => {
       expect((await run(`select delivery_id, status from delivery_failures order by delivery_id`))).toEqual([{ delivery_id: `dlv_${fresh.slice(4, -3)}000`, status: 'cancelled' }]);
       await run(`update deliveries set status = 'failed' where id = $1`, [deliveryId]);
 
+      // packed once no row enters it (its indexes kept the names they had), and read as before
+      const config = { retentionDays: 30, logRetentionDays: 30 } as AppConfig;
+      const packed = await new LogPartitionsService(db, config).compactBefore(legacy.to, ['attempts', 'deliveries', 'events'], Date.now() + 60_000);
+      expect([...new Set(packed!.map((r) => r.partition))]).toEqual(['attempts_p19700101', 'deliveries_p19700101', 'events_p19700101']);
+      expect(packed!.filter((r) => r.partition === 'deliveries_p19700101')).toHaveLength(5);
+      expect((await deliveries.list('ten_1', { status: 'failed' }, 10, null)).rows.map((r) => r.id)).toEqual([deliveryId]);
+      expect((await deliveries.list('ten_1', { endpointId: 'ep_1' }, 10, null)).rows.map((r) => r.id)).toContain(deliveryId);
+      expect((await deliveries.attempts(deliveryId)).map((a) => a.id)).toEqual([attemptId]);
+
       // LOG_RETENTION_DAYS: the partition from MINVALUE goes once all of it is that old, with
       // the failure and queue rows of its deliveries; the newer partitions stay
-      const config = { retentionDays: 30, logRetentionDays: 30 } as AppConfig;
       const retention = new RetentionService(new RetentionRepository(db), new LogPartitionsService(db, config), config);
       const dropped = await retention.dropLogBefore(legacy.to);
       expect(dropped).toEqual(['attempts_p19700101', 'deliveries_p19700101', 'events_p19700101']);
