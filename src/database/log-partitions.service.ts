@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from './db';
 import {
-  AHEAD_DAYS, createLogPartitions, HISTORY_TABLES, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartition,
+  AHEAD_DAYS, createLogPartitions, HISTORY_TABLES, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_COMPACT_LOCK, LOG_PARTITIONS_DROP_LOCK, LOG_PARTITIONS_LOCK, LogPartition,
   LogPartitioned, partitionCountWarning, partitionsBefore, partitionSpans, RunSql,
 } from './log-partitions';
 
@@ -18,8 +18,15 @@ const DROP_STATEMENT_TIMEOUT = '10min';
  */
 const COMPACT_STATEMENT_TIMEOUT = '2h';
 const COMPACT_LOCK_TIMEOUT = '10min';
-/** The comment on an index compactBefore rebuilt (an operator sees it in psql's `\di+`). */
+/**
+ * The comment on an index compactBefore rebuilt, and on one it is rebuilding (an operator sees
+ * them in psql's `\di+`). One left "packing since" by a rebuild that failed or was cut short
+ * is tried again RETRY_PACKING_AFTER_MS later, not every hour: a rebuild that cannot finish
+ * does not run again and again.
+ */
 const PACKED = 'packed: rebuilt at fillfactor 100 once no row could enter its partition';
+const PACKING = 'packing since ';
+const RETRY_PACKING_AFTER_MS = 86_400_000;
 /** What REINDEX CONCURRENTLY names the copy it builds, and the index it replaced, until it is done. */
 const REBUILD_LEFTOVER = /_cc(new|old)\d*$/;
 
@@ -147,18 +154,23 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
    *
    * REINDEX CONCURRENTLY takes no lock that publishes, records or reads wait for (SHARE UPDATE
    * EXCLUSIVE on the partition), nor does setting the fillfactor or the comment that marks an
-   * index as done (PACKED). It shares the drop's advisory lock, so a partition is never
-   * detached while one of its indexes is being rebuilt.
+   * index as done (PACKED). One process packs at a time (LOG_PARTITIONS_COMPACT_LOCK); a drop
+   * does not wait for that lock (payloads go on time), and a detach of a partition whose index
+   * is being rebuilt waits for the rebuild (within the drop's statement timeout).
    */
   async compactBefore(horizon: Date, tables: readonly LogPartitioned[], deadline: number): Promise<CompactedIndex[] | null> {
     return this.db.withClient(async (client) => {
       const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
-      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_DROP_LOCK]);
+      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_COMPACT_LOCK]);
       if (!locked) return null;
       const done: CompactedIndex[] = [];
       try {
         await run(`set statement_timeout = '${COMPACT_STATEMENT_TIMEOUT}'`);
         await run(`set lock_timeout = '${COMPACT_LOCK_TIMEOUT}'`);
+        // a process killed mid-rebuild: the server stops it within seconds instead of finishing it for no one
+        await run(`set client_connection_check_interval = '10s'`);
+        // one core: publishes and attempts keep the others (a build in parallel took both here)
+        await run(`set max_parallel_maintenance_workers = 0`);
         for (const table of tables) {
           // attached ones (a detach pending, or a table left detached, is the next drop's)
           const closed = (await listPartitions(run, table)).filter((p) => p.detach === 'concurrently' && p.to.getTime() <= horizon.getTime());
@@ -166,10 +178,10 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
             // invalid ones first: what a rebuild cut short left
             const indexes = await run(
               `select i.relname as index, x.indisvalid as valid, pg_relation_size(i.oid)::float8 as bytes,
-                      coalesce(obj_description(i.oid, 'pg_class') = $2, false) as packed
+                      coalesce(obj_description(i.oid, 'pg_class'), '') as mark
                  from pg_index x join pg_class i on i.oid = x.indexrelid
                 where x.indrelid = $1::regclass
-                order by x.indisvalid, i.relname`, [name, PACKED]);
+                order by x.indisvalid, i.relname`, [name]);
             for (const row of indexes) {
               const index = String(row.index);
               if (row.valid !== true) {
@@ -177,11 +189,15 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
                 if (REBUILD_LEFTOVER.test(index)) await run(`drop index concurrently if exists "${index}"`);
                 continue;
               }
-              if (row.packed === true) continue;
+              const mark = String(row.mark);
+              if (mark === PACKED) continue;
+              const tried = mark.startsWith(PACKING) ? Date.parse(mark.slice(PACKING.length)) : NaN;
+              if (Date.now() - tried < RETRY_PACKING_AFTER_MS) continue;
               if (Date.now() >= deadline) return done;
+              await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
               await run(`alter index "${index}" set (fillfactor = 100)`);
+              // the rebuilt index takes over the comment
               await run(`reindex index concurrently "${index}"`);
-              // the mark goes last: a rebuild cut short is made again by the next run
               await run(`comment on index "${index}" is '${PACKED}'`);
               const [after] = await run(`select pg_relation_size($1::regclass)::float8 as bytes`, [index]);
               done.push({ partition: name, index, bytesBefore: Number(row.bytes), bytesAfter: Number(after.bytes) });
@@ -191,7 +207,9 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       } finally {
         await run(`reset statement_timeout`);
         await run(`reset lock_timeout`);
-        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+        await run(`reset client_connection_check_interval`);
+        await run(`reset max_parallel_maintenance_workers`);
+        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
       }
       return done;
     });

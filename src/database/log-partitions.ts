@@ -231,9 +231,10 @@ async function createPartition(run: RunSql, table: LogPartitioned, name: string,
   await run(`alter table ${name} drop constraint ${name}_bounds`);
 }
 
-/** Serialise partition changes between processes (advisory lock keys, fixed): making, and dropping. */
+/** Serialise partition changes between processes (advisory lock keys, fixed): making, dropping, and packing. */
 export const LOG_PARTITIONS_LOCK = 764_800_001;
 export const LOG_PARTITIONS_DROP_LOCK = 764_800_002;
+export const LOG_PARTITIONS_COMPACT_LOCK = 764_800_003;
 
 /** The partitions of `table` wholly before `horizon` (and tables left detached from before it), oldest first. */
 export async function partitionsBefore(run: RunSql, table: LogPartitioned, horizon: Date): Promise<LogPartition[]> {

@@ -3,6 +3,19 @@ import { DataSource } from 'typeorm';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { Db } from './db';
 
+/**
+ * The oldest server the service runs on: the log's partitions are detached CONCURRENTLY and
+ * read through pg_inherits.inhdetachpending, and a rebuild stops when its client is gone
+ * (client_connection_check_interval), all PostgreSQL 14.
+ */
+const MIN_SERVER_VERSION = 140000;
+
+/** Why the server cannot hold the service's schema, or null when it can (`server_version_num`, `server_version`). */
+export function serverVersionProblem(versionNum: number, version: string): string | null {
+  if (versionNum >= MIN_SERVER_VERSION) return null;
+  return `PostgreSQL 14 or newer is required; the server at DATABASE_URL is ${version}`;
+}
+
 /** Applies our TypeORM migrations and graphile-worker's own schema migrations. */
 export async function migrateDatabase(url: string): Promise<void> {
   const dataSource = new DataSource({
@@ -15,6 +28,10 @@ export async function migrateDatabase(url: string): Promise<void> {
   });
   await dataSource.initialize();
   try {
+    // before any migration: an older server would fail one half-way, with a message about a column
+    const [{ num, version }] = (await dataSource.query(`select current_setting('server_version_num')::int as num, current_setting('server_version') as version`)) as Array<{ num: number; version: string }>;
+    const problem = serverVersionProblem(num, version);
+    if (problem) throw new Error(problem);
     await dataSource.runMigrations();
   } finally {
     await dataSource.destroy();

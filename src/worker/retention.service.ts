@@ -8,8 +8,13 @@ import { RetentionRepository } from './retention.repository';
 const DAY_MS = 86_400_000;
 /** An id's time may precede its row's created_at by this much (src/common/ids.ts): never expire early. */
 const ID_LAG_MS = 60_000;
-/** A partition whose time ended this long ago takes no new row (ids are made at the time they name, give or take a clock): its indexes are packed. */
-const CLOSED_AFTER_MS = DAY_MS;
+/**
+ * A partition whose time ended this long ago takes no new row (ids are made at the time they
+ * name, give or take a clock), and its rows are past their retries (RETRY_SCHEDULE's default
+ * ends after about 28 hours) and their event's summary: its indexes are packed. An update that
+ * still comes (a retry by hand, a recover) is one page split, no error.
+ */
+const CLOSED_AFTER_MS = 3 * DAY_MS;
 /** One run starts no index rebuild after this long; the next run goes on. */
 const COMPACT_BUDGET_MS = 10 * 60_000;
 

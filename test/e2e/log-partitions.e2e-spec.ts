@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { idAtOrAfter, newId } from '../../src/common/ids';
-import { createLogPartitions, listPartitions, LOG_PARTITIONS_DROP_LOCK, PAYLOAD_TABLES, partitionName, RunSql, spansOf, utcDay } from '../../src/database/log-partitions';
+import { createLogPartitions, listPartitions, LOG_PARTITIONS_COMPACT_LOCK, LOG_PARTITIONS_DROP_LOCK, PAYLOAD_TABLES, partitionName, RunSql, spansOf, utcDay } from '../../src/database/log-partitions';
 import { Db } from '../../src/database/db';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import type { AppConfig } from '../../src/config/config';
@@ -101,6 +101,8 @@ describe('log partitions', () => {
     const closed = partitionName('deliveries', day(150));
     // 20,000 deliveries to 40 endpoints in id order, as a live log writes them: the endpoint
     // index takes them in 40 places, and each of its pages that splits keeps half its room free
+    // (autovacuum would take the partition's lock while the test makes a rebuild wait for one)
+    await run(`alter table ${closed} set (autovacuum_enabled = off)`);
     const prefix = idAtOrAfter('dlv', new Date(day(150).getTime() + 60_000));
     await run(`insert into deliveries (id, tenant_id, event_id, endpoint_id, event_type)
                select $1 || lpad(g::text, 16, '0'), 'ten_x', 'evt_' || g, 'ep_' || (g % 40), 'type.' || (g % 7)
@@ -141,6 +143,7 @@ describe('log partitions', () => {
     expect(packed).toBeLessThan(loose * 0.75);
     expect(rebuilt!.find((r) => r.index === index)).toEqual({ partition: closed, index, bytesBefore: loose, bytesAfter: packed });
     expect(await run(`select 1 from pg_class where relname = $1`, [`${index}_ccnew`])).toEqual([]);
+    expect((await run(`select obj_description($1::regclass, 'pg_class') as mark`, [index]))[0].mark).toMatch(/^packed: /);
     // still the parent's, valid, and what a read of an endpoint uses
     expect(await run(`select x.indisvalid as valid, i.inhparent::regclass::text as parent from pg_index x join pg_inherits i on i.inhrelid = x.indexrelid
                        where x.indexrelid = $1::regclass`, [index])).toEqual([{ valid: true, parent: 'deliveries_endpoint_idx' }]);
@@ -154,12 +157,17 @@ describe('log partitions', () => {
     expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toEqual([]);
     await run(`comment on index ${index} is null`);
     expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() - 1)).toEqual([]);
-    // and not while another process drops or packs
+    // a rebuild that failed or was cut short less than a day ago is not tried again yet; then it is
+    await run(`comment on index ${index} is 'packing since ${new Date(Date.now() - 3_600_000).toISOString()}'`);
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toEqual([]);
+    await run(`comment on index ${index} is 'packing since ${new Date(Date.now() - 25 * 3_600_000).toISOString()}'`);
+    // and not while another process packs; a drop meanwhile goes on
     const other = await db.pool.connect();
     try {
-      await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+      await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
       expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toBeNull();
-      await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
+      expect(await service.dropBefore(day(0), PAYLOAD_TABLES)).toEqual([]);
+      await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
     } finally {
       other.release();
     }
