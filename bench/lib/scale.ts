@@ -14,7 +14,7 @@ import { Db } from '../../src/database/db';
 import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_COMPACT_LOCK, LogPartitioned, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { RetentionRepository } from '../../src/worker/retention.repository';
-import { RetentionService } from '../../src/worker/retention.service';
+import { CLOSED_AFTER_MS, RetentionService } from '../../src/worker/retention.service';
 import { DeliveriesRepository, DeliveryFilter } from '../../src/deliveries/deliveries.repository';
 import { EventsRepository } from '../../src/events/events.repository';
 import type { BucketStats } from '../receiver';
@@ -445,8 +445,8 @@ async function measureRetention(pg: Client, databaseUrl: string, publisher: Publ
 async function measureCompaction(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<CompactionResult> {
   const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
   const { rows: [{ now }] } = await pg.query<{ now: Date }>(`select now()`);
-  // the partitions the run packs end a day before now (RetentionService); their time, and what else holds it
-  const closedDeliveries = (await listPartitions(run, 'deliveries')).filter((p) => p.detach !== null && p.to.getTime() <= now.getTime() - 86_400_000);
+  // the partitions the run packs (those that ended CLOSED_AFTER_MS ago); their time, and what else holds it
+  const closedDeliveries = (await listPartitions(run, 'deliveries')).filter((p) => p.detach !== null && p.to.getTime() <= now.getTime() - CLOSED_AFTER_MS);
   const from = Math.min(...closedDeliveries.map((p) => p.from.getTime()));
   const to = Math.max(...closedDeliveries.map((p) => p.to.getTime()));
   const closedOf = async (table: LogPartitioned) => (await listPartitions(run, table)).filter((p) => p.detach !== null && p.from.getTime() >= from && p.to.getTime() <= to);

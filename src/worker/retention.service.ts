@@ -14,7 +14,7 @@ const ID_LAG_MS = 60_000;
  * ends after about 28 hours) and their event's summary: its indexes are packed. An update that
  * still comes (a retry by hand, a recover) is one page split, no error.
  */
-const CLOSED_AFTER_MS = 3 * DAY_MS;
+export const CLOSED_AFTER_MS = 3 * DAY_MS;
 /** One run starts no index rebuild after this long; the next run goes on. */
 const COMPACT_BUDGET_MS = 10 * 60_000;
 
