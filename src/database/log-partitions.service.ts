@@ -169,7 +169,7 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
         await run(`set lock_timeout = '${COMPACT_LOCK_TIMEOUT}'`);
         // a process killed mid-rebuild: the server stops it within seconds instead of finishing it for no one
         await run(`set client_connection_check_interval = '10s'`);
-        // one core: publishes and attempts keep the others (a build in parallel took both here)
+        // one core, the other left to publishes and attempts (at 10M: 238 s, against 224 s in parallel)
         await run(`set max_parallel_maintenance_workers = 0`);
         for (const table of tables) {
           // attached ones (a detach pending, or a table left detached, is the next drop's)
