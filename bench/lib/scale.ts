@@ -11,7 +11,7 @@ import { Client, Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { AppConfig } from '../../src/config/config';
 import { Db } from '../../src/database/db';
-import { createLogPartitions, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_COMPACT_LOCK, LogPartitioned, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
+import { createLogPartitions, HISTORY_TABLES, listPartitions, LOG_PARTITIONED_TABLES, LOG_PARTITIONS_COMPACT_LOCK, LogPartitioned, PAYLOAD_TABLES, partitionsBefore, partitionSpans, RunSql } from '../../src/database/log-partitions';
 import { LogPartitionsService } from '../../src/database/log-partitions.service';
 import { RetentionRepository } from '../../src/worker/retention.repository';
 import { CLOSED_AFTER_MS, RetentionService } from '../../src/worker/retention.service';
@@ -127,6 +127,8 @@ export interface ScaleResults {
 export interface CompactionResult {
   indexes: number;
   partitions: string[];
+  /** indexes of those partitions the run's budget left for the next (0: all packed) */
+  left: number;
   ms: number;
   /** the rebuilt indexes' bytes */
   indexBytes: { before: number; after: number };
@@ -153,8 +155,9 @@ export async function runScale(ctx: ScaleContext, opts: ScaleOptions): Promise<S
   pg.on('error', () => undefined); // the database going away on SIGINT/SIGTERM is reported by the run, not thrown here
   await pg.connect();
   // The worker's hourly retention run would pack partitions the later decades still seed into
-  // (closed by the clock, not by a live log's writes): held until the bench packs itself.
-  await pg.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
+  // (closed by the clock, not by a live log's writes): held until the bench packs itself. Tried,
+  // not waited for: a session waiting with a snapshot would stall a rebuild under way.
+  while (!(await pg.query<{ locked: boolean }>(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_COMPACT_LOCK])).rows[0].locked) await sleep(1_000);
   const api = new Pool(ctx.apiOrigin, { connections: 1, pipelining: 1, keepAliveTimeout: 60_000 });
   const publishPool = new Pool(ctx.apiOrigin, { connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
   try {
@@ -330,7 +333,7 @@ async function scale(ctx: ScaleContext, opts: ScaleOptions, pg: Client, api: Poo
   await waitForQueue(pg, 60_000);
   const compaction = await measureCompaction(pg, ctx.databaseUrl, new Publisher(publishPool, ctx.adminToken), `/v1/tenants/${burstTenant.id}/events`, opts.burstEvents, log);
   await waitForQueue(pg, 60_000);
-  return { ...summary(), retention, compaction };
+  return { ...summary(), retention, ...(compaction ? { compaction } : {}) };
 }
 
 async function logCounts(pg: Client, tenantId: string) {
@@ -442,11 +445,15 @@ async function measureRetention(pg: Client, databaseUrl: string, publisher: Publ
  * through RetentionService.compactClosed) at the final size, while publish bursts run back to
  * back: how long it takes, the bytes per delivery before and after, and the publish p99 beside it.
  */
-async function measureCompaction(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<CompactionResult> {
+async function measureCompaction(pg: Client, databaseUrl: string, publisher: Publisher, path: string, events: number, log: (line: string) => void): Promise<CompactionResult | null> {
   const run: RunSql = async (text, params) => (await pg.query(text, params)).rows;
   const { rows: [{ now }] } = await pg.query<{ now: Date }>(`select now()`);
   // the partitions the run packs (those that ended CLOSED_AFTER_MS ago); their time, and what else holds it
   const closedDeliveries = (await listPartitions(run, 'deliveries')).filter((p) => p.detach !== null && p.to.getTime() <= now.getTime() - CLOSED_AFTER_MS);
+  if (closedDeliveries.length === 0) {
+    log(`  packing: no partition ended ${CLOSED_AFTER_MS / 86_400_000} days ago (a longer --days has some); not measured`);
+    return null;
+  }
   const from = Math.min(...closedDeliveries.map((p) => p.from.getTime()));
   const to = Math.max(...closedDeliveries.map((p) => p.to.getTime()));
   const closedOf = async (table: LogPartitioned) => (await listPartitions(run, table)).filter((p) => p.detach !== null && p.from.getTime() >= from && p.to.getTime() <= to);
@@ -483,12 +490,19 @@ async function measureCompaction(pg: Client, databaseUrl: string, publisher: Pub
     const rebuilt = await compacting;
     const ms = Date.now() - started;
     if (rebuilt.length === 0) throw new Error('packing rebuilt no index: it failed, or another process packed (see the warning above)');
+    // the run's budget may have stopped it short: then the next run would go on
+    const { rows: [{ left }] } = await pg.query<{ left: number }>(
+      `select count(*)::int as left from pg_index x join pg_class i on i.oid = x.indexrelid
+        where x.indrelid = any($1::regclass[]) and coalesce(obj_description(i.oid, 'pg_class'), '') not like 'packed: %'`,
+      [(await Promise.all(HISTORY_TABLES.map(closedOf))).flat().map((p) => p.name)]);
+    if (left > 0) log(`  packing: ${left} indexes of the closed partitions left for the next run (its 10-minute budget)`);
     const after = await closedBytes();
     const per = (bytes: number) => round(bytes / Math.max(1, deliveries));
     const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
     const result: CompactionResult = {
       indexes: rebuilt.length,
       partitions: [...new Set(rebuilt.map((r) => r.partition))],
+      left,
       ms,
       indexBytes: { before: rebuilt.reduce((a, r) => a + r.bytesBefore, 0), after: rebuilt.reduce((a, r) => a + r.bytesAfter, 0) },
       closed: {
@@ -795,7 +809,8 @@ function compactionLine(c: CompactionResult, at: string): string {
   return `Packing at ${at} (each retention run rebuilds, once, the indexes of partitions no row enters any more): ${c.indexes} indexes of ${c.partitions.length} partitions, `
     + `${mib(c.indexBytes.before)} -> ${mib(c.indexBytes.after)} MiB, in ${(c.ms / 1000).toFixed(1)} s while ${c.publish.events} events were published `
     + `(publish p50 / p99 ${fmt(c.publish.responseMs.p50)} / ${fmt(c.publish.responseMs.p99)} ms, ${c.publish.non2xx} errors). `
-    + `Bytes per delivery of the ${c.closed.deliveries.toLocaleString('en')} deliveries in closed partitions, all log tables: ${c.closed.bytesPerDelivery.before} -> ${c.closed.bytesPerDelivery.after} (${tables}).`;
+    + `Bytes per delivery of the ${c.closed.deliveries.toLocaleString('en')} deliveries in closed partitions, all log tables: ${c.closed.bytesPerDelivery.before} -> ${c.closed.bytesPerDelivery.after} (${tables})`
+    + (c.left > 0 ? `; ${c.left} indexes left for the next run.` : '.');
 }
 
 function fmt(v: number | null): string {

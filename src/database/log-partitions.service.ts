@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Client, PoolConfig } from 'pg';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Db } from './db';
 import {
@@ -43,6 +44,15 @@ export interface CompactedIndex {
   index: string;
   bytesBefore: number;
   bytesAfter: number;
+}
+
+export interface CompactOptions {
+  /** epoch ms: no rebuild starts after it */
+  deadline: number;
+  /** partitions that end at or before it are left alone (the drop takes them soon) */
+  after?: Date;
+  /** aborts the rebuild under way (a shutdown), which the next run makes again */
+  signal?: AbortSignal;
 }
 
 export interface DropHooks {
@@ -113,28 +123,18 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
    * Returns null when another process is dropping already.
    */
   async dropBefore(horizon: Date, tables: readonly LogPartitioned[], hooks: DropHooks = {}): Promise<DroppedPartition[] | null> {
-    // a session whose statement failed mid-way may still hold the lock: withClient does not reuse it
-    return this.db.withClient(async (client) => {
-      const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
-      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_DROP_LOCK]);
-      if (!locked) return null;
+    return this.holding(LOG_PARTITIONS_DROP_LOCK, { statement_timeout: DROP_STATEMENT_TIMEOUT }, async (run) => {
       const done: DroppedPartition[] = [];
-      try {
-        await run(`set statement_timeout = '${DROP_STATEMENT_TIMEOUT}'`);
-        for (const table of tables) {
-          for (const partition of await partitionsBefore(run, table, horizon)) {
-            const { name, to, detach } = partition;
-            if (hooks.before) await hooks.before(table, partition);
-            if (detach) await run(`alter table ${table} detach partition ${name} ${detach}`);
-            await run(`drop table ${name}`);
-            const gone = { table, name, to };
-            done.push(gone);
-            if (hooks.dropped) await hooks.dropped(gone, partition);
-          }
+      for (const table of tables) {
+        for (const partition of await partitionsBefore(run, table, horizon)) {
+          const { name, to, detach } = partition;
+          if (hooks.before) await hooks.before(table, partition);
+          if (detach) await run(`alter table ${table} detach partition ${name} ${detach}`);
+          await run(`drop table ${name}`);
+          const gone = { table, name, to };
+          done.push(gone);
+          if (hooks.dropped) await hooks.dropped(gone, partition);
         }
-      } finally {
-        await run(`reset statement_timeout`);
-        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_DROP_LOCK]);
       }
       return done;
     });
@@ -142,8 +142,8 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
 
   /**
    * Rebuilds packed (fillfactor 100) every index of the partitions of `tables` whose time ended
-   * before `horizon`, oldest first, starting none after `deadline` (epoch ms); returns what it
-   * rebuilt, or null when another process is dropping or compacting.
+   * before `horizon` (and after `options.after`), newest first, starting none after
+   * `options.deadline`; returns what it rebuilt, or null when another process is packing.
    *
    * Why: an index led by a tenant, an endpoint or an event type takes its inserts in as many
    * places as there are of them, and a B-tree page split in the middle of an index keeps half
@@ -151,29 +151,39 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
    * itself is appended at its right edge, which packs it 90 %). No row enters a partition whose
    * time has passed (ids carry the time they were made, and a delivery's its event's), so its
    * indexes, rebuilt full once, stay full (see the README's Performance section for the bytes).
+   * Newest first: the partitions with the longest life ahead gain most, and after an upgrade
+   * with a long history the budget is not spent on the oldest, which retention drops soonest.
    *
    * REINDEX CONCURRENTLY takes no lock that publishes, records or reads wait for (SHARE UPDATE
    * EXCLUSIVE on the partition), nor does setting the fillfactor or the comment that marks an
-   * index as done (PACKED). One process packs at a time (LOG_PARTITIONS_COMPACT_LOCK); a drop
-   * does not wait for that lock (payloads go on time), and a detach of a partition whose index
-   * is being rebuilt waits for the rebuild (within the drop's statement timeout).
+   * index as done (PACKED). One process packs at a time (LOG_PARTITIONS_COMPACT_LOCK). A drop
+   * does not wait for that lock (payloads go on time); the caller keeps packing away from the
+   * partitions the drop is about to take (`after`): were both to work on one partition,
+   * PostgreSQL's deadlock detection would end one of them, which the next run finishes.
    */
-  async compactBefore(horizon: Date, tables: readonly LogPartitioned[], deadline: number): Promise<CompactedIndex[] | null> {
-    return this.db.withClient(async (client) => {
-      const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
-      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [LOG_PARTITIONS_COMPACT_LOCK]);
-      if (!locked) return null;
+  async compactBefore(horizon: Date, tables: readonly LogPartitioned[], options: CompactOptions): Promise<CompactedIndex[] | null> {
+    const { deadline, after, signal } = options;
+    const settings = {
+      statement_timeout: COMPACT_STATEMENT_TIMEOUT,
+      lock_timeout: COMPACT_LOCK_TIMEOUT,
+      // one core, the other left to publishes and attempts (at 10M: 238 s, against 224 s in parallel)
+      max_parallel_maintenance_workers: '0',
+    };
+    return this.holding(LOG_PARTITIONS_COMPACT_LOCK, settings, async (run) => {
+      // a process killed mid-rebuild: the server stops it within seconds instead of finishing it
+      // for no one (a server built without the check, as on Windows, refuses it: then it finishes)
+      const checked = await run(`set client_connection_check_interval = '10s'`).then(() => true, () => false);
+      const [{ pid }] = await run(`select pg_backend_pid() as pid`);
+      // a shutdown cancels the rebuild under way, from a connection of its own (the pool may be spent)
+      const cancel = () => void cancelBackend(this.db.pool.options, Number(pid));
+      signal?.addEventListener('abort', cancel);
       const done: CompactedIndex[] = [];
       try {
-        await run(`set statement_timeout = '${COMPACT_STATEMENT_TIMEOUT}'`);
-        await run(`set lock_timeout = '${COMPACT_LOCK_TIMEOUT}'`);
-        // a process killed mid-rebuild: the server stops it within seconds instead of finishing it for no one
-        await run(`set client_connection_check_interval = '10s'`);
-        // one core, the other left to publishes and attempts (at 10M: 238 s, against 224 s in parallel)
-        await run(`set max_parallel_maintenance_workers = 0`);
         for (const table of tables) {
           // attached ones (a detach pending, or a table left detached, is the next drop's)
-          const closed = (await listPartitions(run, table)).filter((p) => p.detach === 'concurrently' && p.to.getTime() <= horizon.getTime());
+          const closed = (await listPartitions(run, table))
+            .filter((p) => p.detach === 'concurrently' && p.to.getTime() <= horizon.getTime() && (!after || p.to.getTime() > after.getTime()))
+            .reverse();
           for (const { name } of closed) {
             // invalid ones first: what a rebuild cut short left
             const indexes = await run(
@@ -193,25 +203,62 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
               if (mark === PACKED) continue;
               const tried = mark.startsWith(PACKING) ? Date.parse(mark.slice(PACKING.length)) : NaN;
               if (Date.now() - tried < RETRY_PACKING_AFTER_MS) continue;
-              if (Date.now() >= deadline) return done;
+              if (Date.now() >= deadline || signal?.aborted) return done;
               await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
               await run(`alter index "${index}" set (fillfactor = 100)`);
-              // the rebuilt index takes over the comment
-              await run(`reindex index concurrently "${index}"`);
+              try {
+                // the rebuilt index takes over the comment
+                await run(`reindex index concurrently "${index}"`);
+              } catch (error) {
+                // stopped by a shutdown, not failed: the next run makes it again at once
+                if (signal?.aborted) await run(`comment on index "${index}" is null`).catch(() => undefined);
+                throw error;
+              }
               await run(`comment on index "${index}" is '${PACKED}'`);
-              const [after] = await run(`select pg_relation_size($1::regclass)::float8 as bytes`, [index]);
-              done.push({ partition: name, index, bytesBefore: Number(row.bytes), bytesAfter: Number(after.bytes) });
+              const [size] = await run(`select pg_relation_size($1::regclass)::float8 as bytes`, [index]);
+              done.push({ partition: name, index, bytesBefore: Number(row.bytes), bytesAfter: Number(size.bytes) });
             }
           }
         }
+        return done;
       } finally {
-        await run(`reset statement_timeout`);
-        await run(`reset lock_timeout`);
-        await run(`reset client_connection_check_interval`);
-        await run(`reset max_parallel_maintenance_workers`);
-        await run(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
+        signal?.removeEventListener('abort', cancel);
+        if (checked) await run(`reset client_connection_check_interval`);
       }
-      return done;
     });
+  }
+
+  /**
+   * `fn` on a session of its own that holds the advisory lock `key` with `settings` set; null
+   * when another session holds the lock. A session whose statement failed mid-way may still
+   * hold the lock or a setting: withClient does not reuse it.
+   */
+  private async holding<T>(key: number, settings: Record<string, string>, fn: (run: RunSql) => Promise<T>): Promise<T | null> {
+    return this.db.withClient(async (client) => {
+      const run: RunSql = async (sql, params) => (await client.query(sql, params)).rows;
+      const [{ locked }] = await run(`select pg_try_advisory_lock($1) as locked`, [key]);
+      if (!locked) return null;
+      try {
+        for (const [name, value] of Object.entries(settings)) await run(`set ${name} = '${value}'`);
+        return await fn(run);
+      } finally {
+        for (const name of Object.keys(settings)) await run(`reset ${name}`);
+        await run(`select pg_advisory_unlock($1)`, [key]);
+      }
+    });
+  }
+}
+
+/** Cancels the statement that backend `pid` runs, over a connection opened for it; never throws. */
+async function cancelBackend(options: PoolConfig, pid: number): Promise<void> {
+  const client = new Client({ ...options, connectionTimeoutMillis: 10_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query(`select pg_cancel_backend($1)`, [pid]);
+  } catch {
+    // the rebuild then runs to its end (statement_timeout), and the shutdown waits for it
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }

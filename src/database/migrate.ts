@@ -5,15 +5,15 @@ import { Db } from './db';
 
 /**
  * The oldest server the service runs on: the log's partitions are detached CONCURRENTLY and
- * read through pg_inherits.inhdetachpending, and a rebuild stops when its client is gone
- * (client_connection_check_interval), all PostgreSQL 14.
+ * read through pg_inherits.inhdetachpending (PostgreSQL 14), and retention rebuilds indexes
+ * with REINDEX CONCURRENTLY, which before 14.4 could leave out rows updated meanwhile.
  */
-const MIN_SERVER_VERSION = 140000;
+const MIN_SERVER_VERSION = 140004;
 
 /** Why the server cannot hold the service's schema, or null when it can (`server_version_num`, `server_version`). */
 export function serverVersionProblem(versionNum: number, version: string): string | null {
   if (versionNum >= MIN_SERVER_VERSION) return null;
-  return `PostgreSQL 14 or newer is required; the server at DATABASE_URL is ${version}`;
+  return `PostgreSQL 14.4 or newer is required (older servers lack DETACH PARTITION CONCURRENTLY, or rebuild indexes concurrently with a bug that loses rows); the server at DATABASE_URL is ${version}`;
 }
 
 /** Applies our TypeORM migrations and graphile-worker's own schema migrations. */

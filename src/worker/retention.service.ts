@@ -78,12 +78,15 @@ export class RetentionService {
 
   /**
    * Packs the indexes of the log rows' partitions that no new row enters
-   * (LogPartitionsService.compactBefore); returns what it rebuilt. A failure is logged and
-   * left to the next run: the log reads and writes the same without it.
+   * (LogPartitionsService.compactBefore), leaving alone those the drop takes within a day;
+   * returns what it rebuilt. A failure is logged and left to the next run: the log reads and
+   * writes the same without it. `signal` (a shutdown) stops the rebuild under way.
    */
-  async compactClosed(now: Date): Promise<CompactedIndex[]> {
+  async compactClosed(now: Date, signal?: AbortSignal): Promise<CompactedIndex[]> {
+    const { logRetentionDays } = this.config;
+    const after = logRetentionDays === null ? undefined : new Date(now.getTime() - (logRetentionDays - 1) * DAY_MS);
     try {
-      const rebuilt = await this.partitions.compactBefore(new Date(now.getTime() - CLOSED_AFTER_MS), HISTORY_TABLES, Date.now() + COMPACT_BUDGET_MS);
+      const rebuilt = await this.partitions.compactBefore(new Date(now.getTime() - CLOSED_AFTER_MS), HISTORY_TABLES, { deadline: Date.now() + COMPACT_BUDGET_MS, after, signal });
       if (rebuilt?.length) {
         const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
         this.logger.log({
@@ -93,16 +96,17 @@ export class RetentionService {
       }
       return rebuilt ?? [];
     } catch (error) {
-      this.logger.warn({ err: error }, 'could not pack the indexes of closed log partitions; the next run tries again');
+      if (signal?.aborted) this.logger.log('packing stopped by the shutdown; the next run goes on');
+      else this.logger.warn({ err: error }, 'could not pack the indexes of closed log partitions; the next run tries again');
       return [];
     }
   }
 
   /**
    * `now` defaults to the database's clock, the one every created_at was written with, not
-   * this host's. Returns the partitions dropped and the indexes packed.
+   * this host's. Returns the partitions dropped and the indexes packed; `signal` stops the packing.
    */
-  async run(now?: Date): Promise<{ dropped: string[]; compacted: string[] }> {
+  async run(now?: Date, signal?: AbortSignal): Promise<{ dropped: string[]; compacted: string[] }> {
     let at: Date;
     let dropped: string[];
     try {
@@ -117,6 +121,6 @@ export class RetentionService {
       await this.retention.deleteOldCallRateWindows();
     }
     // last: it may take minutes at a large size, and the rest must not wait for it
-    return { dropped, compacted: (await this.compactClosed(at)).map((r) => r.index) };
+    return { dropped, compacted: (await this.compactClosed(at, signal)).map((r) => r.index) };
   }
 }

@@ -177,8 +177,8 @@ export class WorkerService implements OnApplicationBootstrap, OnModuleDestroy {
         [TASKS.drain]: async (payload) => {
           await this.drains.drain(decodeDrainPayload(payload).endpointId);
         },
-        [TASKS.retention]: async () => {
-          await this.retention.run();
+        [TASKS.retention]: async (_payload, helpers) => {
+          await this.retention.run(undefined, helpers.abortSignal);
         },
         [TASKS.recover]: async (payload) => {
           await recoverJob(this.db, this.endpoints, decodeRecoverPayload(payload));

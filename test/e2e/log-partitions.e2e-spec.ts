@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Pool } from 'pg';
 import { idAtOrAfter, newId } from '../../src/common/ids';
 import { createLogPartitions, listPartitions, LOG_PARTITIONS_COMPACT_LOCK, LOG_PARTITIONS_DROP_LOCK, PAYLOAD_TABLES, partitionName, RunSql, spansOf, utcDay } from '../../src/database/log-partitions';
 import { Db } from '../../src/database/db';
@@ -133,7 +134,7 @@ describe('log partitions', () => {
     const openBefore = await openIndexes();
     expect(openBefore.length).toBeGreaterThan(0);
 
-    const rebuilt = await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000);
+    const rebuilt = await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() + 60_000 });
     // every index of the closed partition, and none of a partition still written to
     expect(rebuilt!.filter((r) => r.partition === closed).map((r) => r.index).sort()).toEqual(
       ['endpoint', 'event', 'tenant', 'tenant_type'].map((k) => `deliveries_${k}_idx${closed.slice('deliveries'.length)}`).concat(`${closed}_pkey`).sort());
@@ -154,23 +155,71 @@ describe('log partitions', () => {
     expect((await run(`select count(*)::int as n from deliveries where endpoint_id = 'ep_3' and id >= $1`, [prefix]))[0].n).toBe(500);
 
     // done once: a second run finds nothing to do, and a run past its deadline starts nothing
-    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toEqual([]);
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() + 60_000 })).toEqual([]);
     await run(`comment on index ${index} is null`);
-    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() - 1)).toEqual([]);
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() - 1 })).toEqual([]);
     // a rebuild that failed or was cut short less than a day ago is not tried again yet; then it is
     await run(`comment on index ${index} is 'packing since ${new Date(Date.now() - 3_600_000).toISOString()}'`);
-    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toEqual([]);
+    expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() + 60_000 })).toEqual([]);
     await run(`comment on index ${index} is 'packing since ${new Date(Date.now() - 25 * 3_600_000).toISOString()}'`);
     // and not while another process packs; a drop meanwhile goes on
     const other = await db.pool.connect();
     try {
       await other.query(`select pg_advisory_lock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
-      expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000)).toBeNull();
+      expect(await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() + 60_000 })).toBeNull();
       expect(await service.dropBefore(day(0), PAYLOAD_TABLES)).toEqual([]);
       await other.query(`select pg_advisory_unlock($1)`, [LOG_PARTITIONS_COMPACT_LOCK]);
     } finally {
       other.release();
     }
-    expect((await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], Date.now() + 60_000))!.map((r) => r.index)).toEqual([index]);
+    expect((await service.compactBefore(new Date(Date.now() - DAY), ['deliveries'], { deadline: Date.now() + 60_000 }))!.map((r) => r.index)).toEqual([index]);
+  });
+
+  it('packing leaves alone what the drop takes soon, resets its session, and a shutdown stops the rebuild under way for the next run to make again', async () => {
+    // one connection: the session packing used is the one the next query gets
+    const pool = new Pool({ connectionString: db.url, max: 1 });
+    const service = new LogPartitionsService(new Db(pool), { retentionDays: 30 } as AppConfig);
+    try {
+      await createLogPartitions(run, day(160), day(169), spansOf(['events'], 5));
+      const [older, newer] = [partitionName('events', day(160)), partitionName('events', day(165))];
+      for (const name of [older, newer]) await run(`alter table ${name} set (autovacuum_enabled = off)`);
+      await run(`insert into events (id, tenant_id, type) select $1 || lpad(g::text, 16, '0'), 'ten_x', 't' || (g % 5) from generate_series(1, 500) g`,
+        [idAtOrAfter('evt', new Date(day(166).getTime() + 60_000))]);
+      const settings = async () => (await pool.query(`select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt,
+                                                             current_setting('max_parallel_maintenance_workers') as mp,
+                                                             current_setting('client_connection_check_interval') as cc`)).rows[0];
+      const defaults = await settings();
+
+      // a shutdown while a rebuild waits (for a writer's transaction): it is cancelled at once, unmarked
+      const writer = await db.pool.connect();
+      const abort = new AbortController();
+      try {
+        await writer.query(`begin`);
+        await writer.query(`insert into events (id, tenant_id, type) values ($1, 'ten_x', 't0')`, [idAtOrAfter('evt', new Date(day(167).getTime())) + 'x'.repeat(16)]);
+        const packing = service.compactBefore(day(200), ['events'], { deadline: Date.now() + 60_000, after: day(165), signal: abort.signal });
+        const waiting = async () => (await run(`select count(*)::int as n from pg_stat_activity where query like 'reindex index concurrently%' and wait_event_type = 'Lock'`))[0].n;
+        for (let i = 0; i < 200 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        expect(await waiting()).toBe(1);
+        const started = Date.now();
+        abort.abort();
+        await expect(Promise.race([packing, new Promise((_, reject) => setTimeout(() => reject(new Error('not stopped')), 10_000))])).rejects.toThrow(/cancel/i);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      } finally {
+        await writer.query(`rollback`).catch(() => undefined);
+        writer.release();
+      }
+      const marks = async (partition: string) => (await run(`select coalesce(obj_description(indexrelid, 'pg_class'), '') as mark from pg_index where indrelid = $1::regclass`, [partition])).map((r) => String(r.mark));
+      expect((await marks(newer)).filter((m) => m.startsWith('packing since'))).toEqual([]);
+
+      // the next run drops the copy left, packs the newer partition and leaves the older alone
+      const rebuilt = await service.compactBefore(day(200), ['events'], { deadline: Date.now() + 60_000, after: day(165) });
+      expect(new Set(rebuilt!.map((r) => r.partition))).toEqual(new Set([newer]));
+      expect((await marks(newer)).every((m) => m.startsWith('packed: '))).toBe(true);
+      expect((await marks(older)).some((m) => m.startsWith('packed: '))).toBe(false);
+      expect(await run(`select relname from pg_class where relname like '%_ccnew%'`)).toEqual([]);
+      expect(await settings()).toEqual(defaults);
+    } finally {
+      await pool.end();
+    }
   });
 });

@@ -176,7 +176,7 @@ describe('history partitions on an existing database', () => {
 
       // packed once no row enters it (its indexes kept the names they had), and read as before
       const config = { retentionDays: 30, logRetentionDays: 30 } as AppConfig;
-      const packed = await new LogPartitionsService(db, config).compactBefore(legacy.to, ['attempts', 'deliveries', 'events'], Date.now() + 60_000);
+      const packed = await new LogPartitionsService(db, config).compactBefore(legacy.to, ['attempts', 'deliveries', 'events'], { deadline: Date.now() + 60_000 });
       expect([...new Set(packed!.map((r) => r.partition))]).toEqual(['attempts_p19700101', 'deliveries_p19700101', 'events_p19700101']);
       expect(packed!.filter((r) => r.partition === 'deliveries_p19700101')).toHaveLength(5);
       expect((await deliveries.list('ten_1', { status: 'failed' }, 10, null)).rows.map((r) => r.id)).toEqual([deliveryId]);
