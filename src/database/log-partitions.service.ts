@@ -204,9 +204,9 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
               const tried = mark.startsWith(PACKING) ? Date.parse(mark.slice(PACKING.length)) : NaN;
               if (Date.now() - tried < RETRY_PACKING_AFTER_MS) continue;
               if (Date.now() >= deadline || signal?.aborted) return done;
-              await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
-              await run(`alter index "${index}" set (fillfactor = 100)`);
               try {
+                await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
+                await run(`alter index "${index}" set (fillfactor = 100)`);
                 // the rebuilt index takes over the comment
                 await run(`reindex index concurrently "${index}"`);
               } catch (error) {
