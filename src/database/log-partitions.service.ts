@@ -27,7 +27,7 @@ const COMPACT_LOCK_TIMEOUT = '10min';
  */
 const PACKED = 'packed: rebuilt at fillfactor 100 once no row could enter its partition';
 const PACKING = 'packing since ';
-const RETRY_PACKING_AFTER_MS = 86_400_000;
+const RETRY_PACKING_AFTER_MS = DAY_MS;
 /** What REINDEX CONCURRENTLY names the copy it builds, and the index it replaced, until it is done. */
 const REBUILD_LEFTOVER = /_cc(new|old)\d*$/;
 
@@ -204,19 +204,7 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
               const tried = mark.startsWith(PACKING) ? Date.parse(mark.slice(PACKING.length)) : NaN;
               if (Date.now() - tried < RETRY_PACKING_AFTER_MS) continue;
               if (Date.now() >= deadline || signal?.aborted) return done;
-              try {
-                await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
-                await run(`alter index "${index}" set (fillfactor = 100)`);
-                // the rebuilt index takes over the comment
-                await run(`reindex index concurrently "${index}"`);
-              } catch (error) {
-                // stopped by a shutdown, not failed: the next run makes it again at once
-                if (signal?.aborted) await run(`comment on index "${index}" is null`).catch(() => undefined);
-                throw error;
-              }
-              await run(`comment on index "${index}" is '${PACKED}'`);
-              const [size] = await run(`select pg_relation_size($1::regclass)::float8 as bytes`, [index]);
-              done.push({ partition: name, index, bytesBefore: Number(row.bytes), bytesAfter: Number(size.bytes) });
+              done.push({ partition: name, index, bytesBefore: Number(row.bytes), bytesAfter: await packIndex(run, index, signal) });
             }
           }
         }
@@ -247,6 +235,26 @@ export class LogPartitionsService implements OnApplicationBootstrap, OnModuleDes
       }
     });
   }
+}
+
+/**
+ * Rebuilds `index` at fillfactor 100, marked PACKING while it runs and PACKED once done; returns
+ * its bytes after. A rebuild stopped by `signal` is unmarked, so the next run makes it at once.
+ */
+async function packIndex(run: RunSql, index: string, signal: AbortSignal | undefined): Promise<number> {
+  try {
+    await run(`comment on index "${index}" is '${PACKING}${new Date().toISOString()}'`);
+    await run(`alter index "${index}" set (fillfactor = 100)`);
+    // the rebuilt index takes over the comment
+    await run(`reindex index concurrently "${index}"`);
+  } catch (error) {
+    // stopped by a shutdown, not failed
+    if (signal?.aborted) await run(`comment on index "${index}" is null`).catch(() => undefined);
+    throw error;
+  }
+  await run(`comment on index "${index}" is '${PACKED}'`);
+  const [size] = await run(`select pg_relation_size($1::regclass)::float8 as bytes`, [index]);
+  return Number(size.bytes);
 }
 
 /** Cancels the statement that backend `pid` runs, over a connection opened for it; never throws. */

@@ -18,6 +18,11 @@ export const CLOSED_AFTER_MS = 3 * DAY_MS;
 /** One run starts no index rebuild after this long; the next run goes on. */
 const COMPACT_BUDGET_MS = 10 * 60_000;
 
+/** What a run at `at` drops for a retention of `days`: every partition wholly before this. */
+function horizonOf(at: Date, days: number): Date {
+  return new Date(at.getTime() - days * DAY_MS - ID_LAG_MS);
+}
+
 /**
  * Deletes event payloads and response bodies older than RETENTION_DAYS (SPEC §8); the rows of
  * the delivery log stay, marked expired. Payloads and bodies live in tables partitioned by
@@ -84,7 +89,8 @@ export class RetentionService {
    */
   async compactClosed(now: Date, signal?: AbortSignal): Promise<CompactedIndex[]> {
     const { logRetentionDays } = this.config;
-    const after = logRetentionDays === null ? undefined : new Date(now.getTime() - (logRetentionDays - 1) * DAY_MS);
+    // what the drop takes by this time tomorrow
+    const after = logRetentionDays === null ? undefined : horizonOf(new Date(now.getTime() + DAY_MS), logRetentionDays);
     try {
       const rebuilt = await this.partitions.compactBefore(new Date(now.getTime() - CLOSED_AFTER_MS), HISTORY_TABLES, { deadline: Date.now() + COMPACT_BUDGET_MS, after, signal });
       if (rebuilt?.length) {
@@ -111,10 +117,9 @@ export class RetentionService {
     let dropped: string[];
     try {
       at = now ?? (await this.retention.databaseNow());
-      const horizon = (days: number) => new Date(at.getTime() - days * DAY_MS - ID_LAG_MS);
-      dropped = await this.dropPayloadsBefore(horizon(this.config.retentionDays));
+      dropped = await this.dropPayloadsBefore(horizonOf(at, this.config.retentionDays));
       const { logRetentionDays } = this.config;
-      if (logRetentionDays !== null) dropped.push(...(await this.dropLogBefore(horizon(logRetentionDays))));
+      if (logRetentionDays !== null) dropped.push(...(await this.dropLogBefore(horizonOf(at, logRetentionDays))));
     } finally {
       await this.partitions.ensure();
       await this.retention.deleteSpentIdempotencyKeys();
